@@ -1,0 +1,133 @@
+# udplab - build the lessons, the lab solutions and the tools; run the tests.
+#
+#   make               build every program into build/ (gcc)
+#   make CC=clang      the same with clang
+#   make demo          install what is missing, then send a datagram and
+#                      watch it come back
+#   make check         install what is missing, then run the whole suite:
+#                      gcc and clang, AddressSanitizer+UBSan, valgrind
+#   make clean         remove build/
+#
+# Your own CFLAGS, CPPFLAGS and LDFLAGS are added after ours, so
+# "make CFLAGS=-O0" works.
+
+ifeq ($(origin CC),default)
+CC = gcc
+endif
+
+BUILD ?= build
+
+STD_CFLAGS = -std=c17 -Wall -Wextra -Wpedantic -Werror -g -O2 -MMD -MP
+STD_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -Icommon
+
+# SANITIZE=1 builds the programs (not the test runner) with ASan+UBSan.
+# -fno-sanitize-recover makes every UBSan report fatal, not a warning the
+# program runs past.
+ifeq ($(SANITIZE),1)
+SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer
+endif
+
+ALL_CFLAGS = $(STD_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
+ALL_CPPFLAGS = $(STD_CPPFLAGS) $(CPPFLAGS)
+ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
+
+# Every program is one .c file with common/net.c; its name is the file's.
+PROG_SRCS := $(sort $(wildcard lessons/*/*.c solutions/*/*.c tools/*.c))
+PROGS := $(addprefix $(BUILD)/,$(basename $(notdir $(PROG_SRCS))))
+
+# The deliberately wrong lab solutions (tests/wrong/NN-lab/NAME/*.c), each
+# built without sanitizers into $(BUILD)/wrong/NN-lab/NAME.
+WRONG_DIRS := $(sort $(dir $(wildcard tests/wrong/*/*/*.c)))
+WRONG_PROGS := $(patsubst tests/wrong/%/,$(BUILD)/wrong/%,$(WRONG_DIRS))
+
+# The Criterion suites: tests/lessons_*.c make one runner, each lab its own.
+HARNESS_OBJ := $(BUILD)/obj/tests/harness.o
+LESSON_TEST_SRCS := $(sort $(wildcard tests/lessons_*.c))
+LAB_TEST_SRCS := $(sort $(wildcard tests/lab_*.c))
+TEST_RUNNERS := $(BUILD)/tests/lessons \
+                $(patsubst tests/%.c,$(BUILD)/tests/%,$(LAB_TEST_SRCS))
+
+.PHONY: all tests demo check check-one deps-build deps-test clean
+.DEFAULT_GOAL := all
+
+all: $(PROGS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+define prog_rule
+$(BUILD)/$(basename $(notdir $(1))): $(BUILD)/obj/$(1:.c=.o) \
+    $(BUILD)/obj/common/net.o
+endef
+$(foreach s,$(PROG_SRCS),$(eval $(call prog_rule,$(s))))
+
+$(PROGS):
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Wrong solutions: plain flags, whatever SANITIZE says, so that each fails
+# the lab's tests for its mistake and not for a sanitizer report.
+$(BUILD)/wrong/%: tests/wrong/%/*.c common/net.c common/net.h
+	@mkdir -p $(dir $@)
+	$(CC) $(STD_CPPFLAGS) $(STD_CFLAGS) -MF /dev/null -o $@ \
+	    $(filter %.c,$^) $(CFLAGS) $(LDFLAGS)
+
+# Test runners: never sanitized themselves (they test sanitized programs).
+TEST_CFLAGS = $(STD_CFLAGS) $(CFLAGS) -pthread
+TEST_LIBS = -lcriterion -pthread
+
+$(BUILD)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(TEST_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/lessons: $(LESSON_TEST_SRCS:%.c=$(BUILD)/obj/%.o) $(HARNESS_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
+
+$(BUILD)/tests/lab_%: $(BUILD)/obj/tests/lab_%.o $(HARNESS_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
+
+tests: $(PROGS) $(WRONG_PROGS) $(TEST_RUNNERS)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---------------------------------------------------------------------------
+# Setup: install what is missing from Debian's packages (needs root or sudo).
+
+deps-build:
+	@./scripts/install-deps build
+
+deps-test:
+	@./scripts/install-deps test
+
+# The main job: one echo server, one client, one datagram there and back.
+demo: deps-build
+	@$(MAKE) --no-print-directory all
+	@./scripts/demo $(BUILD)
+
+# The whole suite, with both compilers, sanitizers and valgrind.
+# JOBS is Criterion's parallelism; TIME_FACTOR stretches every deadline.
+COMPILERS ?= gcc clang
+
+check: deps-test
+	@for cc in $(COMPILERS); do \
+	  $(MAKE) --no-print-directory check-one CC=$$cc \
+	      BUILD=build/check-$$cc LABEL="$$cc" || exit 1; \
+	  $(MAKE) --no-print-directory check-one CC=$$cc SANITIZE=1 \
+	      BUILD=build/check-$$cc-asan TIME_FACTOR=3 \
+	      LABEL="$$cc ASan+UBSan" || exit 1; \
+	done
+	@$(MAKE) --no-print-directory check-one CC=$(firstword $(COMPILERS)) \
+	    BUILD=build/check-$(firstword $(COMPILERS)) VALGRIND=1 \
+	    TIME_FACTOR=8 LABEL="$(firstword $(COMPILERS)) valgrind"
+	@echo "make check: every suite passed"
+
+TIME_FACTOR ?= 1
+check-one: tests
+	@BUILD=$(BUILD) LABEL="$(LABEL)" UDPLAB_TIME_FACTOR=$(TIME_FACTOR) \
+	    UDPLAB_VALGRIND=$(VALGRIND) ./scripts/run-suites
+
+clean:
+	rm -rf build

@@ -1,0 +1,253 @@
+/*
+ * net.c - the small helper every udplab program builds on.
+ *
+ * Nothing here prints a diagnostic or exits.  A function that fails returns
+ * -1 with errno set, or (for the two getaddrinfo-family calls) a nonzero
+ * EAI_* code for gai_strerror(); the program decides what the failure means
+ * and says so, naming the call that failed.
+ */
+#include "net.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include <sys/select.h>
+
+/*
+ * Idea: a number from the command line is parsed whole, or refused.
+ *
+ * atoi("80x") is 80 and atoi("99999") overflows silently; strtol reports
+ * both, but only to a caller who checks errno, the end pointer and the
+ * range, which is what this does.  Leading spaces and signs, which strtol
+ * would accept, are refused too: "-1" is not a port.
+ * Returns 0, or -1 with errno EINVAL (not a number) or ERANGE (out of range).
+ */
+int
+net_parse_number(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long value;
+
+	if (s == NULL || !isdigit((unsigned char)s[0])) {
+		errno = EINVAL;
+		return -1;
+	}
+	errno = 0;
+	value = strtol(s, &end, 10);
+	if (*end != '\0') {
+		errno = EINVAL;
+		return -1;
+	}
+	if (errno == ERANGE || value < min || value > max) {
+		errno = ERANGE;
+		return -1;
+	}
+	*out = value;
+	return 0;
+}
+
+/*
+ * Idea: getaddrinfo turns names into addresses of either family, so one
+ * program works over IPv4 and IPv6 alike.
+ *
+ * The port arrives as a number the caller has already checked, passed with
+ * AI_NUMERICSERV: otherwise getaddrinfo would look "http" up as a service
+ * name, and some versions quietly truncate "99999" to 16 bits (34463).
+ *
+ * With NET_PASSIVE and no host, this asks for the IPv6 wildcard "::" only.
+ * A plain AI_PASSIVE lookup lists 0.0.0.0 first, so a server that binds the
+ * first address would serve IPv4 alone; an IPv6 socket with IPV6_V6ONLY
+ * off takes both families (see the servers).
+ * Returns 0, or an EAI_* code for gai_strerror().
+ */
+int
+net_resolve(const char *host, uint16_t port, int flags, struct addrinfo **res)
+{
+	struct addrinfo hints = { 0 };
+	char service[NET_PORTLEN];
+
+	hints.ai_socktype = SOCK_DGRAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	hints.ai_family = AF_UNSPEC;
+	if (flags & NET_PASSIVE) {
+		hints.ai_flags |= AI_PASSIVE;
+		if (host == NULL)
+			hints.ai_family = AF_INET6;
+	}
+	snprintf(service, sizeof(service), "%u", (unsigned)port);
+	return getaddrinfo(host, service, &hints, res);
+}
+
+/*
+ * Idea: getnameinfo is getaddrinfo's inverse, and works for any family.
+ *
+ * inet_ntoa knows IPv4 only and returns a static buffer.  The NUMERIC flags
+ * keep getnameinfo from asking DNS, which could stall a server on every
+ * datagram.  An IPv4 peer of a dual-stack socket shows as ::ffff:a.b.c.d.
+ * Returns 0, or an EAI_* code for gai_strerror().
+ */
+int
+net_addrstr(const struct sockaddr *sa, socklen_t salen,
+    struct net_addrstr *out)
+{
+	return getnameinfo(sa, salen, out->host, sizeof(out->host),
+	    out->port, sizeof(out->port), NI_NUMERICHOST | NI_NUMERICSERV);
+}
+
+/*
+ * Idea: a datagram is bytes, not a string.
+ *
+ * It may hold a NUL (printf("%s") would stop there), no NUL at all (printf
+ * would run past its end), or bytes that a terminal takes as commands.  So
+ * every byte is written: printable ASCII as itself, a newline as \n, the
+ * quote and backslash escaped, and all else as \xNN.
+ * Returns 0, or -1 with errno set when writing to out failed.
+ */
+int
+net_print_escaped(FILE *out, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] == '\n')
+			fputs("\\n", out);
+		else if (p[i] == '\\' || p[i] == '"')
+			fprintf(out, "\\%c", p[i]);
+		else if (p[i] >= 0x20 && p[i] < 0x7f)
+			fputc(p[i], out);
+		else
+			fprintf(out, "\\x%02x", p[i]);
+	}
+	return ferror(out) ? -1 : 0;
+}
+
+/*
+ * Idea: stopping a server on a signal without a race.
+ *
+ * The obvious way, a handler that sets a flag which the loop checks before
+ * recvfrom, has a window: a signal that arrives after the check but before
+ * recvfrom blocks is noticed only when the next datagram comes, which may be
+ * never.  So SIGINT and SIGTERM stay blocked all the time, and are let in
+ * only inside pselect, which unblocks them and waits in one atomic step.
+ * The handler is installed without SA_RESTART, so pselect returns EINTR.
+ */
+static volatile sig_atomic_t stop_signal;
+static sigset_t wait_mask;
+static int catching;
+
+static void
+on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+/*
+ * Blocks SIGINT and SIGTERM and installs the handler net_wait_or_stop needs.
+ * Returns 0, or -1 with errno set.
+ */
+int
+net_catch_stop_signals(void)
+{
+	struct sigaction sa = { 0 };
+	sigset_t block;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &block, &wait_mask) == -1)
+		return -1;
+	/* Inside pselect both must get through, even if we inherited them
+	 * blocked. */
+	sigdelset(&wait_mask, SIGINT);
+	sigdelset(&wait_mask, SIGTERM);
+
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;
+	if (sigaction(SIGINT, &sa, NULL) == -1 ||
+	    sigaction(SIGTERM, &sa, NULL) == -1)
+		return -1;
+	catching = 1;
+	return 0;
+}
+
+/*
+ * Waits until fd has a datagram to read or a stop signal arrives.
+ * Returns 1 when fd is readable, 0 when it is time to stop, -1 with errno
+ * set on error.  Before net_catch_stop_signals it only waits for fd.
+ *
+ * pselect is the POSIX call for this (Linux's ppoll is the same with poll's
+ * interface); it takes descriptors below FD_SETSIZE only.
+ */
+int
+net_wait_or_stop(int fd)
+{
+	if (fd < 0 || fd >= FD_SETSIZE) {
+		errno = EBADF;
+		return -1;
+	}
+	for (;;) {
+		fd_set readable;
+		int n;
+
+		if (stop_signal != 0)
+			return 0;
+		FD_ZERO(&readable);
+		FD_SET(fd, &readable);
+		n = pselect(fd + 1, &readable, NULL, NULL, NULL,
+		    catching ? &wait_mask : NULL);
+		if (n == -1 && errno != EINTR)
+			return -1;
+		if (n > 0)
+			return 1;
+	}
+}
+
+/*
+ * Idea: a timeout is a deadline on a clock that never jumps.
+ *
+ * A wait that is cut short (a signal, a datagram that is not the one we
+ * want) must not start its timeout again, or it could wait forever.  So we
+ * fix the moment we give up, on CLOCK_MONOTONIC (the wall clock can be set
+ * back), and before each wait ask how much time is left.
+ * Returns 0, or -1 with errno set.
+ */
+int
+net_deadline(long ms, struct timespec *deadline)
+{
+	if (clock_gettime(CLOCK_MONOTONIC, deadline) == -1)
+		return -1;
+	deadline->tv_sec += ms / 1000;
+	deadline->tv_nsec += (ms % 1000) * 1000000L;
+	if (deadline->tv_nsec >= 1000000000L) {
+		deadline->tv_sec++;
+		deadline->tv_nsec -= 1000000000L;
+	}
+	return 0;
+}
+
+/*
+ * Returns the milliseconds left until deadline, rounded up so that a wait
+ * for them does not wake just before it, and 0 once it has passed: a value
+ * for poll's timeout.  A clock that fails (it cannot, for CLOCK_MONOTONIC)
+ * counts as the deadline passed.
+ */
+int
+net_ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+	long long ns;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
+		return 0;
+	ns = (long long)(deadline->tv_sec - now.tv_sec) * 1000000000LL +
+	    (deadline->tv_nsec - now.tv_nsec);
+	if (ns <= 0)
+		return 0;
+	if (ns / 1000000 >= INT_MAX)
+		return INT_MAX;
+	return (int)((ns + 999999) / 1000000);
+}
