@@ -1,0 +1,105 @@
+/*
+ * client - send one datagram to a server and print the reply.
+ *
+ * Lesson 03.  The key concept: no connection.  The client makes a socket
+ * and sends a datagram to an address, and the kernel picks a free port to
+ * send it from, so the server has an address to reply to.
+ *
+ *   usage: client host port [message]
+ *
+ * Try it against lesson 02: "client 127.0.0.1 10000".  Then stop the
+ * server and try again: the client waits forever, because a lost datagram
+ * and a silent server look the same.  Lesson 05 adds a timeout.
+ */
+#include <err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: client host port [message]\n");
+	exit(2);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *message = "Hello World";
+	/* Big enough for any datagram, so no reply is cut short. */
+	static unsigned char buf[NET_MAX_DATAGRAM];
+	long port;
+	struct addrinfo *ai;
+	struct sockaddr_storage from;
+	socklen_t fromlen;
+	struct net_addrstr to;
+	struct net_addrstr peer;
+	int gaierr;
+	int fd;
+	ssize_t sent;
+	ssize_t n;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	if (argc != 3 && argc != 4)
+		usage();
+	if (net_parse_number(argv[2], 1, 65535, &port) == -1) {
+		warnx("port must be a number from 1 to 65535: %s", argv[2]);
+		usage();
+	}
+	if (argc == 4)
+		message = argv[3];
+
+	gaierr = net_resolve(argv[1], (uint16_t)port, 0, &ai);
+	if (gaierr != 0)
+		errx(1, "%s: %s", argv[1], gai_strerror(gaierr));
+
+	/*
+	 * A name can have several addresses ("localhost" is often ::1 and
+	 * 127.0.0.1).  We send to the first, the one getaddrinfo prefers,
+	 * and only to it: an unconnected socket is never told that nobody
+	 * listens there (the ICMP "port unreachable" is reported to
+	 * connected sockets only), so we could not know to try the next.
+	 * Give a numeric address to choose.
+	 */
+	fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+	if (fd == -1)
+		err(1, "socket");
+	gaierr = net_addrstr(ai->ai_addr, ai->ai_addrlen, &to);
+	if (gaierr != 0)
+		errx(1, "getnameinfo: %s", gai_strerror(gaierr));
+
+	/* The message's bytes, without the NUL that ends the C string. */
+	sent = sendto(fd, message, strlen(message), 0, ai->ai_addr,
+	    ai->ai_addrlen);
+	if (sent == -1)
+		err(1, "sendto %s port %s", to.host, to.port);
+	freeaddrinfo(ai);
+	printf("sent %zd bytes to %s port %s\n", sent, to.host, to.port);
+
+	/*
+	 * Like the slide, wait as long as it takes.  recvfrom() takes the
+	 * first datagram that arrives on our port, from anyone: lab 03 checks
+	 * that the reply really comes from the server.
+	 */
+	fromlen = sizeof(from);
+	n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
+	    &fromlen);
+	if (n == -1)
+		err(1, "recvfrom");
+	gaierr = net_addrstr((struct sockaddr *)&from, fromlen, &peer);
+	if (gaierr != 0)
+		errx(1, "getnameinfo: %s", gai_strerror(gaierr));
+	printf("received %zd bytes from %s port %s: \"", n, peer.host,
+	    peer.port);
+	net_print_escaped(stdout, buf, (size_t)n);
+	printf("\"\n");
+
+	close(fd);
+	return 0;
+}
