@@ -70,6 +70,13 @@ main(int argc, char *argv[])
 		err(1, "bind");
 	freeaddrinfo(ai);
 
+	/*
+	 * Catch SIGINT and SIGTERM before we announce ourselves: whoever
+	 * reads our first line may signal us at once.
+	 */
+	if (net_catch_stop_signals() == -1)
+		err(1, "sigaction");
+
 	/* The slide prints the address it was given; we print the one we got. */
 	addrlen = sizeof(addr);
 	if (getsockname(fd, (struct sockaddr *)&addr, &addrlen) == -1)
@@ -78,9 +85,6 @@ main(int argc, char *argv[])
 	if (gaierr != 0)
 		errx(1, "getnameinfo: %s", gai_strerror(gaierr));
 	printf("starting up on %s port %s\n", me.host, me.port);
-
-	if (net_catch_stop_signals() == -1)
-		err(1, "sigaction");
 
 	for (;;) {
 		struct net_addrstr peer;

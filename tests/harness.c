@@ -1,0 +1,794 @@
+/*
+ * harness.c - start, watch, talk to and end the programs under test.
+ *
+ * Each child gets a thread that drains its stdout and stderr into memory,
+ * so a chatty server never blocks on a full pipe while the test is busy
+ * elsewhere; readers wait on a condition variable with a deadline.
+ */
+#include "harness.h"
+
+#include <criterion/criterion.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define H_MAX_PROCS 32
+#define H_MAX_ARGS 32
+
+struct h_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	bool eof;
+};
+
+struct h_line {
+	struct h_line *next;
+	char text[];
+};
+
+struct h_proc {
+	pid_t pid;
+	bool reaped;
+	int status;
+	char name[64];
+	int out_fd;
+	int err_fd;
+	pthread_t drainer;
+	pthread_mutex_t lock;
+	pthread_cond_t grew;
+	struct h_buf out;
+	struct h_buf err;
+	size_t out_pos;          /* where h_line reads next */
+	struct h_line *lines;    /* strings handed out, freed with the record */
+	char *out_copy;
+	char *err_copy;
+};
+
+static struct h_proc *procs[H_MAX_PROCS];
+
+long
+h_time_factor(void)
+{
+	const char *s = getenv("UDPLAB_TIME_FACTOR");
+	long f = s ? strtol(s, NULL, 10) : 1;
+
+	return f < 1 ? 1 : f;
+}
+
+long
+h_ms(long ms)
+{
+	return ms * h_time_factor();
+}
+
+long
+h_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+deadline_after(long ms, struct timespec *ts)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static long
+ms_until(const struct timespec *deadline)
+{
+	struct timespec now;
+	long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long)(deadline->tv_sec - now.tv_sec) * 1000 +
+	    (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	return ms < 0 ? 0 : ms;
+}
+
+void
+h_init(void)
+{
+	/* A child that dies before reading its stdin must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Draining a child's output. */
+
+static void
+buf_append(struct h_buf *b, const char *data, size_t len)
+{
+	if (b->len + len + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+
+		while (b->len + len + 1 > cap)
+			cap *= 2;
+		b->data = realloc(b->data, cap);
+		if (b->data == NULL)
+			abort();
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+static void *
+drain(void *arg)
+{
+	struct h_proc *p = arg;
+	struct pollfd pfd[2] = {
+		{ .fd = p->out_fd, .events = POLLIN },
+		{ .fd = p->err_fd, .events = POLLIN },
+	};
+	struct h_buf *bufs[2] = { &p->out, &p->err };
+	int open_fds = 2;
+
+	while (open_fds > 0) {
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < 2; i++) {
+			char chunk[65536];
+			ssize_t n;
+
+			if (pfd[i].fd < 0 || pfd[i].revents == 0)
+				continue;
+			n = read(pfd[i].fd, chunk, sizeof(chunk));
+			if (n == -1 && errno == EINTR)
+				continue;
+			pthread_mutex_lock(&p->lock);
+			if (n > 0) {
+				buf_append(bufs[i], chunk, (size_t)n);
+			} else {
+				bufs[i]->eof = true;
+				pfd[i].fd = -1;
+				open_fds--;
+			}
+			pthread_cond_broadcast(&p->grew);
+			pthread_mutex_unlock(&p->lock);
+		}
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Starting children. */
+
+static void
+reset_child_signals(void)
+{
+	struct sigaction dfl = { 0 };
+	sigset_t none;
+
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	/* Criterion (and we) may have ignored or caught signals, and an
+	 * ignored signal stays ignored across exec. */
+	for (int sig = 1; sig < 65; sig++)
+		(void)sigaction(sig, &dfl, NULL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static int
+open_valgrind(void)
+{
+	const char *v = getenv("UDPLAB_VALGRIND");
+
+	return v != NULL && strcmp(v, "1") == 0;
+}
+
+struct h_proc *
+h_spawn(char *const argv[], const struct h_opts *o)
+{
+	static const struct h_opts none = { 0 };
+	char *args[H_MAX_ARGS + 16];
+	int out[2], errp[2], in[2], status[2];
+	struct h_proc *p;
+	int slot = -1;
+	int n = 0;
+	int child_errno = 0;
+	ssize_t got;
+
+	if (o == NULL)
+		o = &none;
+	for (int i = 0; i < H_MAX_PROCS; i++) {
+		if (procs[i] == NULL) {
+			slot = i;
+			break;
+		}
+	}
+	cr_assert(slot >= 0, "test harness: too many processes at once");
+
+	if (o->wrap && open_valgrind()) {
+		static char *vg[] = {
+			"valgrind", "-q", "--error-exitcode=99",
+			"--leak-check=full",
+			"--show-leak-kinds=definite,indirect",
+			"--errors-for-leak-kinds=definite,indirect",
+			"--child-silent-after-fork=yes", NULL
+		};
+		for (int i = 0; vg[i] != NULL; i++)
+			args[n++] = vg[i];
+	}
+	for (int i = 0; argv[i] != NULL; i++) {
+		cr_assert(i < H_MAX_ARGS, "test harness: too many arguments");
+		args[n++] = argv[i];
+	}
+	args[n] = NULL;
+
+	cr_assert(pipe(out) == 0 && pipe(errp) == 0 && pipe(in) == 0 &&
+	    pipe(status) == 0, "pipe: %s", strerror(errno));
+	cr_assert(fcntl(status[1], F_SETFD, FD_CLOEXEC) == 0,
+	    "fcntl: %s", strerror(errno));
+	cr_assert(o->stdin_len < 65536,
+	    "test harness: stdin data must fit in a pipe");
+
+	p = calloc(1, sizeof(*p));
+	cr_assert(p != NULL, "calloc");
+	snprintf(p->name, sizeof(p->name), "%s", argv[0]);
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->grew, NULL);
+
+	p->pid = fork();
+	cr_assert(p->pid != -1, "fork: %s", strerror(errno));
+	if (p->pid == 0) {
+		/* Only async-signal-safe calls from here to exec: other
+		 * threads of ours may have held locks at fork time. */
+		int e;
+
+		/* If the test process dies, so does this child. */
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		(void)setpgid(0, 0);
+		reset_child_signals();
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		dup2(errp[1], 2);
+		close(in[0]);
+		close(in[1]);
+		close(out[0]);
+		close(out[1]);
+		close(errp[0]);
+		close(errp[1]);
+		close(status[0]);
+		execvp(args[0], args);
+		e = errno;
+		(void)write(status[1], &e, sizeof(e));
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	close(errp[1]);
+	close(status[1]);
+	got = read(status[0], &child_errno, sizeof(child_errno));
+	close(status[0]);
+	if (got == (ssize_t)sizeof(child_errno)) {
+		waitpid(p->pid, NULL, 0);
+		cr_assert_fail("cannot run %s: %s", args[0],
+		    strerror(child_errno));
+	}
+	if (o->stdin_len > 0)
+		(void)write(in[1], o->stdin_data, o->stdin_len);
+	close(in[1]);
+
+	p->out_fd = out[0];
+	p->err_fd = errp[0];
+	cr_assert(pthread_create(&p->drainer, NULL, drain, p) == 0,
+	    "pthread_create");
+	procs[slot] = p;
+	return p;
+}
+
+static struct h_proc *
+spawn_va(const char *path, bool wrap, va_list ap)
+{
+	char *argv[H_MAX_ARGS + 1];
+	struct h_opts o = { .wrap = wrap };
+	int n = 0;
+	const char *a;
+
+	argv[n++] = (char *)path;
+	while ((a = va_arg(ap, const char *)) != NULL) {
+		cr_assert(n < H_MAX_ARGS, "test harness: too many arguments");
+		argv[n++] = (char *)a;
+	}
+	argv[n] = NULL;
+	return h_spawn(argv, &o);
+}
+
+const char *
+h_bin(const char *name)
+{
+	static char paths[8][512];
+	static int next;
+	const char *dir = getenv("UDPLAB_BIN");
+	char *path = paths[next++ % 8];
+
+	cr_assert(dir != NULL && *dir != '\0',
+	    "UDPLAB_BIN is not set: run the tests with 'make check'");
+	snprintf(path, sizeof(paths[0]), "%s/%s", dir, name);
+	return path;
+}
+
+const char *
+h_lab_program(void)
+{
+	const char *prog = getenv("UDPLAB_PROGRAM");
+
+	cr_assert(prog != NULL && *prog != '\0',
+	    "UDPLAB_PROGRAM is not set: say which program to test, "
+	    "e.g. UDPLAB_PROGRAM=./my-solution");
+	cr_assert(access(prog, X_OK) == 0,
+	    "UDPLAB_PROGRAM=%s: %s", prog, strerror(errno));
+	return prog;
+}
+
+struct h_proc *
+h_prog(const char *name, ...)
+{
+	struct h_proc *p;
+	va_list ap;
+
+	va_start(ap, name);
+	p = spawn_va(h_bin(name), true, ap);
+	va_end(ap);
+	return p;
+}
+
+struct h_proc *
+h_tool(const char *name, ...)
+{
+	struct h_proc *p;
+	va_list ap;
+
+	va_start(ap, name);
+	p = spawn_va(name, false, ap);
+	va_end(ap);
+	return p;
+}
+
+struct h_proc *
+h_server_args(const char *path, const char *const *opts, const char *host,
+    uint16_t *port)
+{
+	char *argv[H_MAX_ARGS + 1];
+	struct h_opts o = { .wrap = true };
+	struct h_proc *p;
+	const char *line;
+	const char *tail;
+	long value;
+	char *end;
+	int n = 0;
+
+	argv[n++] = (char *)path;
+	for (int i = 0; opts != NULL && opts[i] != NULL; i++)
+		argv[n++] = (char *)opts[i];
+	if (host != NULL)
+		argv[n++] = (char *)host;
+	argv[n++] = "0";
+	argv[n] = NULL;
+	p = h_spawn(argv, &o);
+
+	line = h_line(p, h_ms(5000));
+	cr_assert(line != NULL,
+	    "%s printed no first line within %ld ms (stderr: %s)", path,
+	    h_ms(5000), h_stderr(p));
+	tail = strstr(line, "port ");
+	while (tail != NULL && strstr(tail + 1, "port ") != NULL)
+		tail = strstr(tail + 1, "port ");
+	cr_assert(tail != NULL,
+	    "the first line should end with \"port N\", got \"%s\"", line);
+	errno = 0;
+	value = strtol(tail + 5, &end, 10);
+	cr_assert(*end == '\0' && errno == 0 && value > 0 && value < 65536,
+	    "the first line should end with \"port N\" (N the bound port), "
+	    "got \"%s\"", line);
+	*port = (uint16_t)value;
+	return p;
+}
+
+struct h_proc *
+h_server(const char *path, const char *host, uint16_t *port)
+{
+	return h_server_args(path, NULL, host, port);
+}
+
+pid_t
+h_pid(struct h_proc *p)
+{
+	return p->pid;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Reading output. */
+
+const char *
+h_line(struct h_proc *p, long ms)
+{
+	struct timespec deadline;
+	struct h_line *line = NULL;
+
+	deadline_after(ms, &deadline);
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		const char *start = p->out.data ? p->out.data + p->out_pos : "";
+		const char *nl = p->out.data ? memchr(start, '\n',
+		    p->out.len - p->out_pos) : NULL;
+
+		if (nl != NULL) {
+			size_t len = (size_t)(nl - start);
+
+			line = malloc(sizeof(*line) + len + 1);
+			if (line == NULL)
+				abort();
+			memcpy(line->text, start, len);
+			line->text[len] = '\0';
+			line->next = p->lines;
+			p->lines = line;
+			p->out_pos += len + 1;
+			break;
+		}
+		if (p->out.eof)
+			break;
+		if (pthread_cond_timedwait(&p->grew, &p->lock,
+		    &deadline) == ETIMEDOUT)
+			break;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return line ? line->text : NULL;
+}
+
+const char *
+h_line_starting(struct h_proc *p, const char *prefix, long ms)
+{
+	struct timespec deadline;
+	const char *line;
+
+	deadline_after(ms, &deadline);
+	do {
+		line = h_line(p, ms_until(&deadline));
+		if (line != NULL && strncmp(line, prefix, strlen(prefix)) == 0)
+			return line;
+	} while (line != NULL);
+	return NULL;
+}
+
+bool
+h_stderr_has(struct h_proc *p, const char *needle, long ms)
+{
+	struct timespec deadline;
+	bool found = false;
+
+	deadline_after(ms, &deadline);
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		found = p->err.data != NULL && strstr(p->err.data, needle);
+		if (found || p->err.eof)
+			break;
+		if (pthread_cond_timedwait(&p->grew, &p->lock,
+		    &deadline) == ETIMEDOUT)
+			break;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return found;
+}
+
+static const char *
+snapshot(struct h_proc *p, struct h_buf *b, char **copy)
+{
+	pthread_mutex_lock(&p->lock);
+	free(*copy);
+	*copy = strdup(b->data ? b->data : "");
+	pthread_mutex_unlock(&p->lock);
+	if (*copy == NULL)
+		abort();
+	return *copy;
+}
+
+const char *
+h_stdout(struct h_proc *p)
+{
+	return snapshot(p, &p->out, &p->out_copy);
+}
+
+const char *
+h_stderr(struct h_proc *p)
+{
+	return snapshot(p, &p->err, &p->err_copy);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Ending children. */
+
+/* Poll waitpid until the child is gone or the deadline passes. */
+static bool
+reap_within(struct h_proc *p, long ms)
+{
+	struct timespec deadline;
+
+	if (p->reaped)
+		return true;
+	deadline_after(ms, &deadline);
+	for (;;) {
+		pid_t r = waitpid(p->pid, &p->status, WNOHANG);
+
+		if (r == p->pid) {
+			p->reaped = true;
+			return true;
+		}
+		if (r == -1 && errno != EINTR)
+			return false;
+		if (ms_until(&deadline) == 0)
+			return false;
+		nanosleep(&(struct timespec){ .tv_nsec = 2000000 }, NULL);
+	}
+}
+
+/* After the child is gone: its output is complete once the drainer ends. */
+static void
+finish_output(struct h_proc *p)
+{
+	/* Anything the child left behind in its group goes too, so that
+	 * the pipes close and the drainer sees end of file. */
+	(void)killpg(p->pid, SIGKILL);
+	pthread_join(p->drainer, NULL);
+	p->drainer = 0;
+}
+
+static void
+check_reports(struct h_proc *p)
+{
+	const char *err = h_stderr(p);
+	static const char *const marks[] = {
+		"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+		"runtime error:", "Sanitizer", NULL
+	};
+	const char *vg;
+
+	for (int i = 0; marks[i] != NULL; i++)
+		cr_assert(strstr(err, marks[i]) == NULL,
+		    "%s: sanitizer report on stderr:\n%s", p->name, err);
+	/* valgrind -q prints only errors, each line starting "==PID==". */
+	vg = strstr(err, "==");
+	while (vg != NULL) {
+		const char *q = vg + 2;
+
+		while (*q >= '0' && *q <= '9')
+			q++;
+		cr_assert(!(q > vg + 2 && q[0] == '=' && q[1] == '='),
+		    "%s: valgrind report on stderr:\n%s", p->name, err);
+		vg = strstr(vg + 2, "==");
+	}
+}
+
+static int
+decode_status(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return -1;
+}
+
+int
+h_wait(struct h_proc *p, long ms)
+{
+	if (!reap_within(p, ms))
+		return -1;
+	if (p->drainer != 0)
+		finish_output(p);
+	check_reports(p);
+	return decode_status(p->status);
+}
+
+int
+h_stop(struct h_proc *p, int sig)
+{
+	int status;
+
+	if (!p->reaped)
+		cr_assert(kill(p->pid, sig) == 0, "kill: %s", strerror(errno));
+	status = h_wait(p, h_ms(5000));
+	if (status == -1) {
+		(void)killpg(p->pid, SIGKILL);
+		reap_within(p, 5000);
+		cr_assert_fail("%s did not exit within %ld ms of signal %d",
+		    p->name, h_ms(5000), sig);
+	}
+	return status;
+}
+
+static void
+free_proc(struct h_proc *p)
+{
+	while (p->lines != NULL) {
+		struct h_line *next = p->lines->next;
+
+		free(p->lines);
+		p->lines = next;
+	}
+	close(p->out_fd);
+	close(p->err_fd);
+	free(p->out.data);
+	free(p->err.data);
+	free(p->out_copy);
+	free(p->err_copy);
+	free(p);
+}
+
+void
+h_cleanup(void)
+{
+	for (int i = 0; i < H_MAX_PROCS; i++) {
+		struct h_proc *p = procs[i];
+
+		if (p == NULL)
+			continue;
+		if (!p->reaped) {
+			(void)killpg(p->pid, SIGKILL);
+			(void)kill(p->pid, SIGKILL);
+			while (waitpid(p->pid, &p->status, 0) == -1 &&
+			    errno == EINTR)
+				;
+			p->reaped = true;
+		}
+		if (p->drainer != 0)
+			finish_output(p);
+		free_proc(p);
+		procs[i] = NULL;
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* UDP. */
+
+static struct addrinfo *
+numeric_addr(const char *host, uint16_t port)
+{
+	struct addrinfo hints = { 0 };
+	struct addrinfo *ai;
+	char service[8];
+	int e;
+
+	hints.ai_socktype = SOCK_DGRAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	snprintf(service, sizeof(service), "%u", (unsigned)port);
+	e = getaddrinfo(host, service, &hints, &ai);
+	cr_assert(e == 0, "getaddrinfo %s: %s", host, gai_strerror(e));
+	return ai;
+}
+
+int
+h_udp_open(const char *host)
+{
+	struct addrinfo *ai = numeric_addr(host, 0);
+	int fd = socket(ai->ai_family, SOCK_DGRAM, 0);
+
+	cr_assert(fd != -1, "socket: %s", strerror(errno));
+	cr_assert(bind(fd, ai->ai_addr, ai->ai_addrlen) == 0,
+	    "bind %s: %s", host, strerror(errno));
+	freeaddrinfo(ai);
+	return fd;
+}
+
+uint16_t
+h_sockaddr_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+uint16_t
+h_udp_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	cr_assert(getsockname(fd, (struct sockaddr *)&ss, &len) == 0,
+	    "getsockname: %s", strerror(errno));
+	return h_sockaddr_port(&ss);
+}
+
+void
+h_udp_send(int fd, const char *host, uint16_t port, const void *buf,
+    size_t len)
+{
+	struct addrinfo *ai = numeric_addr(host, port);
+	ssize_t n = sendto(fd, buf, len, 0, ai->ai_addr, ai->ai_addrlen);
+
+	freeaddrinfo(ai);
+	cr_assert(n == (ssize_t)len, "sendto %s port %u: %s", host,
+	    (unsigned)port, n == -1 ? strerror(errno) : "short send");
+}
+
+ssize_t
+h_udp_recv(int fd, void *buf, size_t cap, long ms,
+    struct sockaddr_storage *from)
+{
+	struct timespec deadline;
+
+	deadline_after(ms, &deadline);
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		socklen_t len = sizeof(*from);
+		int r = poll(&pfd, 1, (int)ms_until(&deadline));
+		ssize_t n;
+
+		if (r == -1 && errno == EINTR)
+			continue;
+		cr_assert(r != -1, "poll: %s", strerror(errno));
+		if (r == 0)
+			return -1;
+		n = recvfrom(fd, buf, cap, MSG_DONTWAIT,
+		    (struct sockaddr *)from, from ? &len : NULL);
+		if (n == -1 && (errno == EAGAIN || errno == ECONNREFUSED))
+			continue;
+		cr_assert(n != -1, "recvfrom: %s", strerror(errno));
+		return n;
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+
+char *
+h_escape(const void *data, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *b = data;
+	char *out = malloc(len * 4 + 1);
+	size_t o = 0;
+
+	cr_assert(out != NULL, "malloc");
+	for (size_t i = 0; i < len; i++) {
+		switch (b[i]) {
+		case '\n':
+			out[o++] = '\\';
+			out[o++] = 'n';
+			break;
+		case '\\':
+		case '"':
+			out[o++] = '\\';
+			out[o++] = (char)b[i];
+			break;
+		default:
+			if (b[i] < ' ' || b[i] > '~') {
+				out[o++] = '\\';
+				out[o++] = 'x';
+				out[o++] = hex[b[i] >> 4];
+				out[o++] = hex[b[i] & 15];
+			} else {
+				out[o++] = (char)b[i];
+			}
+		}
+	}
+	out[o] = '\0';
+	return out;
+}

@@ -1,0 +1,106 @@
+/*
+ * harness.h - what every udplab test does: start real programs, read what
+ * they print, talk to them over loopback, and end them.
+ *
+ * Every wait has its own deadline (scaled by UDPLAB_TIME_FACTOR, for
+ * sanitizer and valgrind runs) and every process a test starts is ended
+ * and reaped, by the test or by h_cleanup() in the suite's .fini.
+ *
+ * Environment:
+ *   UDPLAB_BIN          folder of the built programs (h_prog)
+ *   UDPLAB_PROGRAM      the lab program under test (h_lab_program)
+ *   UDPLAB_TIME_FACTOR  multiplies every deadline (default 1)
+ *   UDPLAB_VALGRIND=1   run udplab programs under valgrind
+ */
+#ifndef UDPLAB_HARNESS_H
+#define UDPLAB_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+/* The timeout every test declares, in seconds (see DEVELOPERS.md traps). */
+#define H_TEST_TIMEOUT 120
+
+struct h_proc;
+
+struct h_opts {
+	const void *stdin_data; /* written to the child's stdin, then EOF */
+	size_t stdin_len;
+	bool wrap;              /* under valgrind when UDPLAB_VALGRIND=1 */
+};
+
+/* Suite fixtures: h_init ignores SIGPIPE; h_cleanup ends every process. */
+void h_init(void);
+void h_cleanup(void);
+
+/* A deadline of ms milliseconds, stretched by UDPLAB_TIME_FACTOR. */
+long h_ms(long ms);
+/* Monotonic milliseconds, to measure how long something took. */
+long h_now_ms(void);
+/* The UDPLAB_TIME_FACTOR itself (at least 1). */
+long h_time_factor(void);
+
+/* Start a program: argv[0] is a path or a name searched in PATH. */
+struct h_proc *h_spawn(char *const argv[], const struct h_opts *o);
+/* A udplab program from UDPLAB_BIN, with NULL-terminated arguments. */
+struct h_proc *h_prog(const char *name, ...);
+/* A third-party tool (nc, socat, python3), never under valgrind. */
+struct h_proc *h_tool(const char *name, ...);
+/* The path of a udplab program, or of the lab program under test. */
+const char *h_bin(const char *name);
+const char *h_lab_program(void);
+
+/*
+ * Start a server ("PROG [HOST] 0"; HOST may be NULL), read its first line,
+ * and return the port that line ends with.  Fails the test if the line
+ * does not come in time or does not end "port N".
+ */
+struct h_proc *h_server(const char *path, const char *host, uint16_t *port);
+/* The same with extra arguments before HOST (NULL-terminated). */
+struct h_proc *h_server_args(const char *path, const char *const *opts,
+    const char *host, uint16_t *port);
+
+/*
+ * The next line on the child's stdout, without its newline, or NULL when
+ * none came within ms (or the child closed stdout).  The string lives as
+ * long as the process record.
+ */
+const char *h_line(struct h_proc *p, long ms);
+/* Skip lines until one starts with prefix; NULL when none came in time. */
+const char *h_line_starting(struct h_proc *p, const char *prefix, long ms);
+/* Wait until stderr contains needle; false when it did not in time. */
+bool h_stderr_has(struct h_proc *p, const char *needle, long ms);
+/* All output so far (NUL-terminated copies the record owns). */
+const char *h_stdout(struct h_proc *p);
+const char *h_stderr(struct h_proc *p);
+
+/*
+ * Wait at most ms for the process to exit on its own.  Returns its exit
+ * status (0-255), 128+N if a signal N killed it, or -1 if it is still
+ * running (it is then left running).  A sanitizer or valgrind report in its
+ * stderr fails the test.
+ */
+int h_wait(struct h_proc *p, long ms);
+/* Send sig, then wait for the exit as h_wait does; a process that does not
+ * exit in time is killed and fails the test. */
+int h_stop(struct h_proc *p, int sig);
+pid_t h_pid(struct h_proc *p);
+
+/* UDP over loopback.  host is numeric: "127.0.0.1" or "::1". */
+int h_udp_open(const char *host);
+uint16_t h_udp_port(int fd);
+void h_udp_send(int fd, const char *host, uint16_t port, const void *buf,
+    size_t len);
+/* A datagram within ms: its length, or -1 on timeout.  from may be NULL. */
+ssize_t h_udp_recv(int fd, void *buf, size_t cap, long ms,
+    struct sockaddr_storage *from);
+/* The port a sockaddr carries. */
+uint16_t h_sockaddr_port(const struct sockaddr_storage *ss);
+
+/* Escape bytes the way udplab prints them, independently of net.c. */
+char *h_escape(const void *data, size_t len);
+
+#endif
