@@ -254,7 +254,15 @@ h_spawn(char *const argv[], const struct h_opts *o)
 	cr_assert(p != NULL, "calloc");
 	snprintf(p->name, sizeof(p->name), "%s", argv[0]);
 	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->grew, NULL);
+	{
+		/* Deadlines are on the monotonic clock; so must the waits be. */
+		pthread_condattr_t attr;
+
+		pthread_condattr_init(&attr);
+		pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+		pthread_cond_init(&p->grew, &attr);
+		pthread_condattr_destroy(&attr);
+	}
 
 	p->pid = fork();
 	cr_assert(p->pid != -1, "fork: %s", strerror(errno));
@@ -556,7 +564,7 @@ finish_output(struct h_proc *p)
 {
 	/* Anything the child left behind in its group goes too, so that
 	 * the pipes close and the drainer sees end of file. */
-	(void)killpg(p->pid, SIGKILL);
+	(void)kill(-p->pid, SIGKILL);
 	pthread_join(p->drainer, NULL);
 	p->drainer = 0;
 }
@@ -617,7 +625,7 @@ h_stop(struct h_proc *p, int sig)
 		cr_assert(kill(p->pid, sig) == 0, "kill: %s", strerror(errno));
 	status = h_wait(p, h_ms(5000));
 	if (status == -1) {
-		(void)killpg(p->pid, SIGKILL);
+		(void)kill(-p->pid, SIGKILL);
 		reap_within(p, 5000);
 		cr_assert_fail("%s did not exit within %ld ms of signal %d",
 		    p->name, h_ms(5000), sig);
@@ -652,7 +660,7 @@ h_cleanup(void)
 		if (p == NULL)
 			continue;
 		if (!p->reaped) {
-			(void)killpg(p->pid, SIGKILL);
+			(void)kill(-p->pid, SIGKILL);
 			(void)kill(p->pid, SIGKILL);
 			while (waitpid(p->pid, &p->status, 0) == -1 &&
 			    errno == EINTR)

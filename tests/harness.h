@@ -15,6 +15,7 @@
 #ifndef UDPLAB_HARNESS_H
 #define UDPLAB_HARNESS_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
