@@ -112,9 +112,10 @@ demo: deps-build
 COMPILERS ?= gcc clang
 
 check: deps-test
-	@for cc in $(COMPILERS); do \
+	@wrong=1; for cc in $(COMPILERS); do \
 	  $(MAKE) --no-print-directory check-one CC=$$cc \
-	      BUILD=build/check-$$cc LABEL="$$cc" || exit 1; \
+	      BUILD=build/check-$$cc LABEL="$$cc" WRONG=$$wrong || exit 1; \
+	  wrong=; \
 	  $(MAKE) --no-print-directory check-one CC=$$cc SANITIZE=1 \
 	      BUILD=build/check-$$cc-asan TIME_FACTOR=3 \
 	      LABEL="$$cc ASan+UBSan" || exit 1; \
@@ -127,7 +128,8 @@ check: deps-test
 TIME_FACTOR ?= 1
 check-one: tests
 	@BUILD=$(BUILD) LABEL="$(LABEL)" UDPLAB_TIME_FACTOR=$(TIME_FACTOR) \
-	    UDPLAB_VALGRIND=$(VALGRIND) ./scripts/run-suites
+	    UDPLAB_VALGRIND=$(VALGRIND) UDPLAB_WRONG=$(WRONG) \
+	    ./scripts/run-suites
 
 clean:
 	rm -rf build
