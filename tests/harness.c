@@ -382,34 +382,25 @@ h_tool(const char *name, ...)
 }
 
 struct h_proc *
-h_server_args(const char *path, const char *const *opts, const char *host,
-    uint16_t *port)
+h_server_cmd(char *const argv[], bool wrap, uint16_t *port)
 {
-	char *argv[H_MAX_ARGS + 1];
-	struct h_opts o = { .wrap = true };
-	struct h_proc *p;
+	struct h_opts o = { .wrap = wrap };
+	struct h_proc *p = h_spawn(argv, &o);
 	const char *line;
 	const char *tail;
+	const char *next;
 	long value;
 	char *end;
-	int n = 0;
-
-	argv[n++] = (char *)path;
-	for (int i = 0; opts != NULL && opts[i] != NULL; i++)
-		argv[n++] = (char *)opts[i];
-	if (host != NULL)
-		argv[n++] = (char *)host;
-	argv[n++] = "0";
-	argv[n] = NULL;
-	p = h_spawn(argv, &o);
 
 	line = h_line(p, h_ms(5000));
 	cr_assert(line != NULL,
-	    "%s printed no first line within %ld ms (stderr: %s)", path,
+	    "%s printed no first line within %ld ms (stderr: %s)", argv[0],
 	    h_ms(5000), h_stderr(p));
-	tail = strstr(line, "port ");
-	while (tail != NULL && strstr(tail + 1, "port ") != NULL)
-		tail = strstr(tail + 1, "port ");
+	/* The last "port " on the line: the address may not contain one. */
+	tail = NULL;
+	for (next = strstr(line, "port "); next != NULL;
+	    next = strstr(next + 1, "port "))
+		tail = next;
 	cr_assert(tail != NULL,
 	    "the first line should end with \"port N\", got \"%s\"", line);
 	errno = 0;
@@ -419,6 +410,25 @@ h_server_args(const char *path, const char *const *opts, const char *host,
 	    "got \"%s\"", line);
 	*port = (uint16_t)value;
 	return p;
+}
+
+struct h_proc *
+h_server_args(const char *path, const char *const *opts, const char *host,
+    uint16_t *port)
+{
+	char *argv[H_MAX_ARGS + 1];
+	int n = 0;
+
+	argv[n++] = (char *)path;
+	for (int i = 0; opts != NULL && opts[i] != NULL; i++) {
+		cr_assert(n < H_MAX_ARGS - 2, "test harness: too many arguments");
+		argv[n++] = (char *)opts[i];
+	}
+	if (host != NULL)
+		argv[n++] = (char *)host;
+	argv[n++] = "0";
+	argv[n] = NULL;
+	return h_server_cmd(argv, true, port);
 }
 
 struct h_proc *
@@ -487,8 +497,9 @@ h_line_starting(struct h_proc *p, const char *prefix, long ms)
 	return NULL;
 }
 
-bool
-h_stderr_has(struct h_proc *p, const char *needle, long ms)
+/* Wait until the buffer holds needle, or it ends, or the deadline. */
+static bool
+buf_has(struct h_proc *p, struct h_buf *b, const char *needle, long ms)
 {
 	struct timespec deadline;
 	bool found = false;
@@ -496,8 +507,8 @@ h_stderr_has(struct h_proc *p, const char *needle, long ms)
 	deadline_after(ms, &deadline);
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
-		found = p->err.data != NULL && strstr(p->err.data, needle);
-		if (found || p->err.eof)
+		found = b->data != NULL && strstr(b->data, needle) != NULL;
+		if (found || b->eof)
 			break;
 		if (pthread_cond_timedwait(&p->grew, &p->lock,
 		    &deadline) == ETIMEDOUT)
@@ -505,6 +516,18 @@ h_stderr_has(struct h_proc *p, const char *needle, long ms)
 	}
 	pthread_mutex_unlock(&p->lock);
 	return found;
+}
+
+bool
+h_stdout_has(struct h_proc *p, const char *needle, long ms)
+{
+	return buf_has(p, &p->out, needle, ms);
+}
+
+bool
+h_stderr_has(struct h_proc *p, const char *needle, long ms)
+{
+	return buf_has(p, &p->err, needle, ms);
 }
 
 static const char *

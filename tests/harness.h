@@ -63,6 +63,8 @@ struct h_proc *h_server(const char *path, const char *host, uint16_t *port);
 /* The same with extra arguments before HOST (NULL-terminated). */
 struct h_proc *h_server_args(const char *path, const char *const *opts,
     const char *host, uint16_t *port);
+/* Any command whose first line ends "port N" (a tool when wrap is false). */
+struct h_proc *h_server_cmd(char *const argv[], bool wrap, uint16_t *port);
 
 /*
  * The next line on the child's stdout, without its newline, or NULL when
@@ -72,7 +74,8 @@ struct h_proc *h_server_args(const char *path, const char *const *opts,
 const char *h_line(struct h_proc *p, long ms);
 /* Skip lines until one starts with prefix; NULL when none came in time. */
 const char *h_line_starting(struct h_proc *p, const char *prefix, long ms);
-/* Wait until stderr contains needle; false when it did not in time. */
+/* Wait until stdout/stderr contains needle; false when not in time. */
+bool h_stdout_has(struct h_proc *p, const char *needle, long ms);
 bool h_stderr_has(struct h_proc *p, const char *needle, long ms);
 /* All output so far (NUL-terminated copies the record owns). */
 const char *h_stdout(struct h_proc *p);

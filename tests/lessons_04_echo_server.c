@@ -80,3 +80,81 @@ Test(echo_server, echoes_text_over_ipv4)
 {
 	check_echo("127.0.0.1", "127.0.0.1", "127.0.0.1", "Hello World", 11);
 }
+
+Test(echo_server, echoes_text_over_ipv6)
+{
+	check_echo("::1", "::1", "::1", "Hello World", 11);
+}
+
+Test(echo_server, without_host_serves_ipv4_as_mapped_addresses)
+{
+	check_echo(NULL, "127.0.0.1", "::ffff:127.0.0.1", "Hello World", 11);
+}
+
+Test(echo_server, without_host_serves_ipv6)
+{
+	check_echo(NULL, "::1", "::1", "Hello World", 11);
+}
+
+Test(echo_server, echoes_binary_bytes_and_prints_them_escaped)
+{
+	static const unsigned char data[] = { 'a', 0, 0xff, '\n', '"', '\\',
+		0x7f, 0x01, 'z' };
+
+	check_echo("127.0.0.1", "127.0.0.1", "127.0.0.1", data, sizeof(data));
+}
+
+Test(echo_server, echoes_an_empty_datagram)
+{
+	check_echo("::1", "::1", "::1", "", 0);
+}
+
+Test(echo_server, echoes_the_largest_ipv4_datagram)
+{
+	static unsigned char data[NET_MAX_UDP4];
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (unsigned char)(i * 7 + i / 256);
+	check_echo("127.0.0.1", "127.0.0.1", "127.0.0.1", data, sizeof(data));
+}
+
+Test(echo_server, echoes_the_largest_ipv6_datagram)
+{
+	static unsigned char data[NET_MAX_UDP6];
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (unsigned char)(i * 13 + i / 251);
+	check_echo("::1", "::1", "::1", data, sizeof(data));
+}
+
+Test(echo_server, answers_many_datagrams_in_order_and_prompts_each_time)
+{
+	enum { COUNT = 50 };
+	uint16_t port;
+	struct h_proc *srv = h_server(h_bin("echo-server"), "127.0.0.1", &port);
+	int fd = h_udp_open("127.0.0.1");
+	int prompts = 0;
+	const char *line;
+
+	/* Lockstep: one datagram in flight at a time, none can overflow. */
+	for (int i = 0; i < COUNT; i++) {
+		char msg[32];
+		char got[64];
+		int len = snprintf(msg, sizeof(msg), "datagram %d", i);
+		ssize_t n;
+
+		h_udp_send(fd, "127.0.0.1", port, msg, (size_t)len);
+		n = h_udp_recv(fd, got, sizeof(got), h_ms(2000), NULL);
+		cr_assert(n != -1, "sent %d datagrams, the echo of number %d "
+		    "never came", i + 1, i);
+		cr_assert(n == len && memcmp(got, msg, (size_t)len) == 0,
+		    "datagram %d came back as different bytes", i);
+	}
+	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+	while ((line = h_line(srv, 0)) != NULL)
+		if (strcmp(line, "Waiting to receive message") == 0)
+			prompts++;
+	cr_assert(prompts == COUNT + 1, "expected \"Waiting to receive "
+	    "message\" before each of %d datagrams and once after, counted %d",
+	    COUNT, prompts);
+}
