@@ -1,0 +1,141 @@
+/* Every lesson program: usage errors exit 2, unresolvable hosts exit 1. */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "harness.h"
+
+TestSuite(usage, .init = h_init, .fini = h_cleanup,
+    .timeout = H_TEST_TIMEOUT);
+
+/*
+ * One bad command line.  Inline arrays, not pointers to literals: Criterion
+ * 2.4 copies parameters into the test process and pointers would dangle.
+ */
+struct bad_args {
+	char prog[16];
+	char args[4][24];
+	int nargs;
+	char why[48];
+};
+
+static const char *
+usage_line(const char *prog)
+{
+	if (strcmp(prog, "client") == 0)
+		return "usage: client host port [message]";
+	if (strcmp(prog, "echo-client") == 0)
+		return "usage: echo-client [-t milliseconds] host port [message]";
+	if (strcmp(prog, "bare-server") == 0)
+		return "usage: bare-server [host] port";
+	if (strcmp(prog, "fixed-reply") == 0)
+		return "usage: fixed-reply [host] port";
+	return "usage: echo-server [host] port";
+}
+
+#define SERVER_CASES(p) \
+	{ p, { { 0 } }, 0, "no port" }, \
+	{ p, { "127.0.0.1", "0", "extra" }, 3, "an extra argument" }, \
+	{ p, { "65536" }, 1, "port 65536" }, \
+	{ p, { "99999" }, 1, "port 99999 (getaddrinfo: 34463)" }, \
+	{ p, { "-1" }, 1, "port -1" }, \
+	{ p, { "+80" }, 1, "port +80" }, \
+	{ p, { " 80" }, 1, "port with a space" }, \
+	{ p, { "80x" }, 1, "port 80x" }, \
+	{ p, { "http" }, 1, "a service name" }, \
+	{ p, { "" }, 1, "an empty port" }
+
+#define CLIENT_CASES(p) \
+	{ p, { { 0 } }, 0, "no arguments" }, \
+	{ p, { "127.0.0.1" }, 1, "no port" }, \
+	{ p, { "127.0.0.1", "0" }, 2, "port 0" }, \
+	{ p, { "127.0.0.1", "65536" }, 2, "port 65536" }, \
+	{ p, { "127.0.0.1", "http" }, 2, "a service name" }, \
+	{ p, { "127.0.0.1", "7", "msg", "extra" }, 4, "an extra argument" }
+
+ParameterizedTestParameters(usage, bad_command_lines_exit_2)
+{
+	static struct bad_args cases[] = {
+		SERVER_CASES("bare-server"),
+		SERVER_CASES("fixed-reply"),
+		SERVER_CASES("echo-server"),
+		CLIENT_CASES("client"),
+		CLIENT_CASES("echo-client"),
+		{ "echo-client", { "-t", "0", "127.0.0.1", "7" }, 4, "-t 0" },
+		{ "echo-client", { "-t", "abc", "127.0.0.1", "7" }, 4, "-t abc" },
+		{ "echo-client", { "-t", "-5", "127.0.0.1", "7" }, 4, "-t -5" },
+		{ "echo-client", { "-t" }, 1, "-t without a value" },
+		{ "echo-client", { "-x", "127.0.0.1", "7" }, 3, "an unknown option" },
+	};
+
+	return cr_make_param_array(struct bad_args, cases,
+	    sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct bad_args *c, usage, bad_command_lines_exit_2)
+{
+	char *argv[6];
+	struct h_opts o = { .wrap = true };
+	struct h_proc *p;
+	int status;
+
+	argv[0] = (char *)h_bin(c->prog);
+	for (int i = 0; i < c->nargs; i++)
+		argv[i + 1] = c->args[i];
+	argv[c->nargs + 1] = NULL;
+	p = h_spawn(argv, &o);
+	status = h_wait(p, h_ms(3000));
+	cr_assert_eq(status, 2, "%s with %s should exit 2 (usage), got %d",
+	    c->prog, c->why, status);
+	cr_assert(strstr(h_stderr(p), usage_line(c->prog)) != NULL,
+	    "%s with %s should print \"%s\" on stderr; it printed: %s",
+	    c->prog, c->why, usage_line(c->prog), h_stderr(p));
+	cr_assert_str_eq(h_stdout(p), "",
+	    "%s with %s should print nothing on stdout", c->prog, c->why);
+}
+
+struct unresolvable {
+	char prog[16];
+	int server;
+};
+
+ParameterizedTestParameters(usage, unresolvable_hosts_exit_1)
+{
+	static struct unresolvable cases[] = {
+		{ "bare-server", 1 }, { "fixed-reply", 1 }, { "echo-server", 1 },
+		{ "client", 0 }, { "echo-client", 0 },
+	};
+
+	return cr_make_param_array(struct unresolvable, cases,
+	    sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct unresolvable *c, usage, unresolvable_hosts_exit_1)
+{
+	/* RFC 2606 reserves .invalid: it never resolves. */
+	const char *host = "no-such-host.invalid";
+	struct h_proc *p;
+	char prefix[64];
+	const char *err;
+	int status;
+
+	if (c->server)
+		p = h_prog(c->prog, host, "0", NULL);
+	else
+		p = h_prog(c->prog, host, "7", NULL);
+	status = h_wait(p, h_ms(10000));
+	cr_assert_eq(status, 1, "%s %s should exit 1, got %d", c->prog, host,
+	    status);
+	err = h_stderr(p);
+	snprintf(prefix, sizeof(prefix), "%s: %s: ", c->prog, host);
+	cr_assert(strncmp(err, prefix, strlen(prefix)) == 0,
+	    "stderr should start \"%s\", got: %s", prefix, err);
+	/* Without DNS, the resolver may say "no such name" or "try again". */
+	cr_assert(strstr(err, gai_strerror(EAI_NONAME)) != NULL ||
+	    strstr(err, gai_strerror(EAI_AGAIN)) != NULL ||
+	    strstr(err, gai_strerror(EAI_FAIL)) != NULL,
+	    "stderr should carry gai_strerror's words, got: %s", err);
+}
