@@ -1,4 +1,4 @@
-/* Lesson 01, bare-server: every datagram printed, escaped, never cut silently. */
+/* Lesson 01, bare-server: every datagram printed escaped, none cut silently. */
 #include <criterion/criterion.h>
 
 #include <stdio.h>
