@@ -25,7 +25,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define H_MAX_PROCS 32
 #define H_MAX_ARGS 32
 
 struct h_buf {
@@ -48,6 +47,7 @@ struct h_proc {
 	int out_fd;
 	int err_fd;
 	pthread_t drainer;
+	bool draining;           /* drainer running, pipes open */
 	pthread_mutex_t lock;
 	pthread_cond_t grew;
 	struct h_buf out;
@@ -58,7 +58,9 @@ struct h_proc {
 	char *err_copy;
 };
 
-static struct h_proc *procs[H_MAX_PROCS];
+/* Every process this test started, ended and freed by h_cleanup. */
+static struct h_proc **procs;
+static size_t nprocs;
 
 long
 h_time_factor(void)
@@ -211,21 +213,13 @@ h_spawn(char *const argv[], const struct h_opts *o)
 	char *args[H_MAX_ARGS + 16];
 	int out[2], errp[2], in[2], status[2];
 	struct h_proc *p;
-	int slot = -1;
+	struct h_proc **grown;
 	int n = 0;
 	int child_errno = 0;
 	ssize_t got;
 
 	if (o == NULL)
 		o = &none;
-	for (int i = 0; i < H_MAX_PROCS; i++) {
-		if (procs[i] == NULL) {
-			slot = i;
-			break;
-		}
-	}
-	cr_assert(slot >= 0, "test harness: too many processes at once");
-
 	if (o->wrap && open_valgrind()) {
 		static char *vg[] = {
 			"valgrind", "-q", "--error-exitcode=99",
@@ -309,7 +303,11 @@ h_spawn(char *const argv[], const struct h_opts *o)
 	p->err_fd = errp[0];
 	cr_assert(pthread_create(&p->drainer, NULL, drain, p) == 0,
 	    "pthread_create");
-	procs[slot] = p;
+	p->draining = true;
+	grown = realloc(procs, (nprocs + 1) * sizeof(*procs));
+	cr_assert(grown != NULL, "realloc");
+	procs = grown;
+	procs[nprocs++] = p;
 	return p;
 }
 
@@ -589,7 +587,9 @@ finish_output(struct h_proc *p)
 	 * the pipes close and the drainer sees end of file. */
 	(void)kill(-p->pid, SIGKILL);
 	pthread_join(p->drainer, NULL);
-	p->drainer = 0;
+	p->draining = false;
+	close(p->out_fd);
+	close(p->err_fd);
 }
 
 static void
@@ -633,7 +633,7 @@ h_wait(struct h_proc *p, long ms)
 {
 	if (!reap_within(p, ms))
 		return -1;
-	if (p->drainer != 0)
+	if (p->draining)
 		finish_output(p);
 	check_reports(p);
 	return decode_status(p->status);
@@ -665,8 +665,6 @@ free_proc(struct h_proc *p)
 		free(p->lines);
 		p->lines = next;
 	}
-	close(p->out_fd);
-	close(p->err_fd);
 	free(p->out.data);
 	free(p->err.data);
 	free(p->out_copy);
@@ -677,11 +675,9 @@ free_proc(struct h_proc *p)
 void
 h_cleanup(void)
 {
-	for (int i = 0; i < H_MAX_PROCS; i++) {
+	for (size_t i = 0; i < nprocs; i++) {
 		struct h_proc *p = procs[i];
 
-		if (p == NULL)
-			continue;
 		if (!p->reaped) {
 			(void)kill(-p->pid, SIGKILL);
 			(void)kill(p->pid, SIGKILL);
@@ -690,11 +686,13 @@ h_cleanup(void)
 				;
 			p->reaped = true;
 		}
-		if (p->drainer != 0)
+		if (p->draining)
 			finish_output(p);
 		free_proc(p);
-		procs[i] = NULL;
 	}
+	free(procs);
+	procs = NULL;
+	nprocs = 0;
 }
 
 /* ---------------------------------------------------------------------- */
