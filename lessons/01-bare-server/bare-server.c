@@ -124,7 +124,8 @@ main(int argc, char *argv[])
 		 * sockaddr_storage fits any family's address; addrlen goes in
 		 * as its size and comes out as the sender's.  MSG_TRUNC makes
 		 * Linux return the datagram's real length even when it was
-		 * longer than buf; MSG_DONTWAIT because a datagram select()
+		 * longer than buf (elsewhere, only recvmsg()'s msg_flags says
+		 * that it was cut).  MSG_DONTWAIT because a datagram pselect()
 		 * saw may be gone (dropped for a bad checksum) by now.
 		 */
 		addrlen = sizeof(addr);
