@@ -1,0 +1,651 @@
+/*
+ * Lab 01, hexdump-server: every datagram dumped as "hexdump -C" dumps it,
+ * and with -n COUNT, totals of datagrams, bytes and distinct senders.
+ *
+ * The expected dumps come from the real hexdump -C (util-linux, run with
+ * LC_ALL=C), so a program is held to the tool, not to our idea of it.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "harness.h"
+#include "net.h"
+
+TestSuite(hexdump_server, .init = h_init, .fini = h_cleanup,
+    .timeout = H_TEST_TIMEOUT);
+
+#define USAGE "usage: hexdump-server [-n count] [host] port"
+
+#define STRLEN_HINT "a datagram is bytes, not a C string: its length is " \
+	"what recvfrom() returned, and strlen() would stop at the first NUL"
+
+/* A running server, and the socket the test sends from. */
+struct lab {
+	struct h_proc *srv;
+	uint16_t port;
+	const char *host;       /* the test's side: "127.0.0.1" or "::1" */
+	const char *shown_as;   /* how the server shows that address */
+	int fd;
+};
+
+/* Start the program under test (with -n COUNT unless count is NULL). */
+static void
+start(struct lab *l, const char *count, const char *server_host,
+    const char *client_host, const char *shown_as)
+{
+	const char *opts[] = { "-n", count, NULL };
+
+	l->srv = h_server_args(h_lab_program(), count ? opts : NULL,
+	    server_host, &l->port);
+	l->host = client_host;
+	l->shown_as = shown_as;
+	l->fd = h_udp_open(client_host);
+}
+
+/* What the real hexdump -C prints for these bytes (the caller frees). */
+static char *
+hexdump_c(const void *data, size_t len)
+{
+	struct h_opts o = { .stdin_data = data, .stdin_len = len };
+	struct h_proc *p = h_spawn((char *[]){ "env", "LC_ALL=C", "hexdump",
+	    "-C", NULL }, &o);
+	int status = h_wait(p, h_ms(10000));
+	char *out;
+
+	cr_assert(status == 0, "test setup: hexdump -C exited %d: %s",
+	    status, h_stderr(p));
+	out = strdup(h_stdout(p));
+	cr_assert(out != NULL, "strdup");
+	return out;
+}
+
+/* Split text at its newlines, in place; returns how many lines. */
+static size_t
+split_lines(char *text, char ***lines)
+{
+	size_t n = 0;
+	char *p = text;
+	char **v;
+
+	for (const char *c = text; *c != '\0'; c++)
+		if (*c == '\n')
+			n++;
+	v = calloc(n + 1, sizeof(*v));
+	cr_assert(v != NULL, "calloc");
+	for (size_t i = 0; i < n; i++) {
+		char *nl = strchr(p, '\n');
+
+		*nl = '\0';
+		v[i] = p;
+		p = nl + 1;
+	}
+	*lines = v;
+	return n;
+}
+
+/* What a line that differs from hexdump -C's most likely gets wrong. */
+static const char *
+explain(const char *want, const char *got)
+{
+	if (strcmp(want, "*") == 0)
+		return "hexdump -C prints a single \"*\" in place of the lines "
+		    "that repeat the line before (all 16 bytes equal), however "
+		    "many there are";
+	if (strcmp(got, "*") == 0)
+		return "\"*\" stands only for full lines equal to the line "
+		    "before";
+	if (strcasecmp(want, got) == 0)
+		return "hex digits are lower case, as %02x prints them";
+	if (strlen(want) == 8)
+		return "the dump ends with the offset just past the last byte "
+		    "(the datagram's length) in 8 hex digits";
+	if (strncmp(want, got, 8) != 0)
+		return "each line starts with the offset of its first byte, in "
+		    "8 hex digits, counted from the start of this datagram";
+	if (strlen(want) > 61 && strncmp(want, got, 61) == 0)
+		return "the ASCII column between the bars shows the bytes 0x20 "
+		    "to 0x7e as themselves and every other byte as \".\"";
+	return "the columns must be hexdump -C's: the offset, two spaces, 8 "
+	    "bytes in hex, one more space, 8 more, two spaces, then |ASCII|";
+}
+
+/*
+ * Whether the server's dump so far (want[0..i) matched, then got; NULL if
+ * it ended there) is the dump of data up to its first NUL byte: the mark
+ * of strlen() on the received bytes.
+ */
+static bool
+cut_at_nul(const void *data, size_t len, char **want, size_t i,
+    const char *got)
+{
+	const char *nul = memchr(data, 0, len);
+	char *text;
+	char **cut;
+	size_t ncut;
+	bool same;
+
+	if (nul == NULL)
+		return false;
+	text = hexdump_c(data, (size_t)(nul - (const char *)data));
+	ncut = split_lines(text, &cut);
+	if (got == NULL)
+		same = ncut == i;
+	else
+		same = i < ncut && strcmp(cut[i], got) == 0;
+	for (size_t k = 0; same && k < i; k++)
+		same = strcmp(cut[k], want[k]) == 0;
+	free(cut);
+	free(text);
+	return same;
+}
+
+/* The header line a datagram of len bytes from l's socket gets. */
+static void
+header_for(const struct lab *l, size_t len, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s port %u sent %zu bytes", l->shown_as,
+	    h_udp_port(l->fd), len);
+}
+
+static void
+check_header(struct lab *l, const void *data, size_t len,
+    const char *label)
+{
+	const char *nul = memchr(data, 0, len);
+	char want[128];
+	char cut[128];
+	const char *line;
+
+	header_for(l, len, want, sizeof(want));
+	header_for(l, nul ? (size_t)(nul - (const char *)data) : len, cut,
+	    sizeof(cut));
+	line = h_line(l->srv, h_ms(3000));
+	cr_assert(line != NULL, "sent %s; the server printed nothing within "
+	    "%ld ms (stderr: %.300s)", label, h_ms(3000), h_stderr(l->srv));
+	cr_assert(nul == NULL || len == 0 || strcmp(line, cut) != 0,
+	    "sent %s; the header line says \"%s\", not \"%s\": "
+	    STRLEN_HINT, label, line, want);
+	cr_assert(strcmp(line, want) == 0, "sent %s; its header line should "
+	    "be \"%s\", got \"%s\"", label, want, line);
+}
+
+/*
+ * Send data from l's socket and check that the server prints its header
+ * line and then exactly the lines hexdump -C prints for it.
+ */
+static void
+check_dump(struct lab *l, const void *data, size_t len, const char *label)
+{
+	const char *nul = memchr(data, 0, len);
+	size_t nul_at = nul ? (size_t)(nul - (const char *)data) : len;
+	char *text;
+	char **want;
+	size_t nwant;
+
+	h_udp_send(l->fd, l->host, l->port, data, len);
+	check_header(l, data, len, label);
+	text = hexdump_c(data, len);
+	nwant = split_lines(text, &want);
+	for (size_t i = 0; i < nwant; i++) {
+		const char *got = h_line(l->srv, h_ms(3000));
+		char *w;
+		char *g;
+
+		if (got != NULL && strcmp(got, want[i]) == 0)
+			continue;
+		cr_assert(!cut_at_nul(data, len, want, i, got),
+		    "dumping %s: the dump stops at the NUL byte at offset "
+		    "%zu: " STRLEN_HINT, label, nul_at);
+		w = h_escape(want[i], strlen(want[i]));
+		cr_assert(got != NULL, "dumping %s: the dump ended after %zu "
+		    "of the %zu lines hexdump -C prints; the next would be\n"
+		    "  %s\n%s", label, i, nwant, w, explain(want[i], ""));
+		g = h_escape(got, strlen(got));
+		cr_assert_fail("dumping %s: line %zu differs from hexdump -C's"
+		    ":\n  hexdump -C: %.200s\n  yours:      %.200s\n%s", label,
+		    i + 1, w, g, explain(want[i], got));
+	}
+	free(want);
+	free(text);
+}
+
+/*
+ * The dump is over: the next datagram's header must come next.  why says
+ * what a line in between would mean.
+ */
+static void
+check_dump_ends(struct lab *l, const char *label, const char *why)
+{
+	char want[128];
+	const char *line;
+
+	h_udp_send(l->fd, l->host, l->port, "end", 3);
+	header_for(l, 3, want, sizeof(want));
+	line = h_line(l->srv, h_ms(3000));
+	cr_assert(line != NULL && strcmp(line, want) == 0,
+	    "after the dump of %s, the next datagram's header \"%s\" should "
+	    "come next, got \"%.200s\": %s", label, want,
+	    line ? line : "(nothing)", why);
+}
+
+/* One datagram to a fresh server, dumped right, and nothing more. */
+static void
+dump_one(const char *server_host, const char *client_host,
+    const char *shown_as, const void *data, size_t len, const char *label)
+{
+	struct lab l;
+
+	start(&l, NULL, server_host, client_host, shown_as);
+	check_dump(&l, data, len, label);
+	check_dump_ends(&l, label, "hexdump -C prints nothing after the "
+	    "final offset line");
+	cr_assert_eq(h_stop(l.srv, SIGTERM), 0, "SIGTERM should exit 0");
+}
+
+static void
+check_first_line(const char *host, const char *shown)
+{
+	uint16_t port;
+	struct h_proc *srv = h_server(h_lab_program(), host, &port);
+	char want[80];
+
+	snprintf(want, sizeof(want), "listening on %s port %u\n", shown, port);
+	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+	cr_assert_str_eq(h_stdout(srv), want, "with nothing received the "
+	    "server should print only \"%.*s\", got \"%s\"",
+	    (int)strlen(want) - 1, want, h_stdout(srv));
+}
+
+Test(hexdump_server, first_line_names_the_bound_address_and_port)
+{
+	check_first_line("127.0.0.1", "127.0.0.1");
+	check_first_line("::1", "::1");
+	check_first_line(NULL, "::");
+}
+
+Test(hexdump_server, dumps_text_over_ipv4)
+{
+	dump_one("127.0.0.1", "127.0.0.1", "127.0.0.1", "Hello World", 11,
+	    "\"Hello World\"");
+}
+
+Test(hexdump_server, dumps_text_over_ipv6)
+{
+	dump_one("::1", "::1", "::1", "Hello World, over IPv6!", 23,
+	    "\"Hello World, over IPv6!\"");
+}
+
+Test(hexdump_server, without_host_shows_ipv4_senders_as_mapped)
+{
+	dump_one(NULL, "127.0.0.1", "::ffff:127.0.0.1", "exactly 16 bytes",
+	    16, "\"exactly 16 bytes\"");
+}
+
+Test(hexdump_server, without_host_takes_ipv6_too)
+{
+	dump_one(NULL, "::1", "::1", "0123456789abcdefXYZ", 19,
+	    "\"0123456789abcdefXYZ\"");
+}
+
+Test(hexdump_server, a_nul_byte_does_not_end_the_datagram)
+{
+	dump_one("127.0.0.1", "127.0.0.1", "127.0.0.1", "ab\0cd", 5,
+	    "the 5 bytes \"ab\\x00cd\"");
+}
+
+Test(hexdump_server, dumps_all_256_byte_values)
+{
+	unsigned char data[256];
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (unsigned char)(255 - i);
+	dump_one("::1", "::1", "::1", data, sizeof(data),
+	    "the 256 byte values from 0xff down to 0x00");
+}
+
+Test(hexdump_server, binary_bytes_show_as_dots_in_the_ascii_column)
+{
+	static const unsigned char data[] = { 'a', 0x7f, 'b', 0x80, 'c', 0xff,
+		'\n', '\t', '\r', 0x1b, ' ', '~', 0xa0, 0xe9, 'z' };
+
+	dump_one("127.0.0.1", "127.0.0.1", "127.0.0.1", data, sizeof(data),
+	    "15 bytes mixing letters with 0x7f, 0x80, 0xff, \\n, \\t, \\r, "
+	    "ESC, 0xa0 and 0xe9");
+}
+
+Test(hexdump_server, repeated_lines_collapse_to_a_star)
+{
+	unsigned char data[16 * 6 + 5];
+
+	/* AAA, BB, A, then a partial A line: "*" twice, and no more. */
+	memset(data, 'A', sizeof(data));
+	memset(data + 48, 'B', 32);
+	dump_one("::1", "::1", "::1", data, sizeof(data),
+	    "101 bytes: 48 'A', 32 'B', 21 'A'");
+}
+
+Test(hexdump_server, a_datagram_of_one_repeated_line_ends_with_star)
+{
+	unsigned char data[64];
+
+	memset(data, 0, sizeof(data));
+	dump_one("127.0.0.1", "127.0.0.1", "127.0.0.1", data, sizeof(data),
+	    "64 zero bytes");
+}
+
+Test(hexdump_server, an_empty_datagram_has_a_header_and_no_dump)
+{
+	struct lab l;
+
+	start(&l, NULL, "::1", "::1", "::1");
+	check_dump(&l, "", 0, "an empty datagram");
+	check_dump_ends(&l, "an empty datagram", "hexdump -C prints nothing "
+	    "at all for no bytes, not even an offset");
+	cr_assert_eq(h_stop(l.srv, SIGTERM), 0, "SIGTERM should exit 0");
+}
+
+Test(hexdump_server, each_datagram_is_dumped_from_offset_0)
+{
+	struct lab l;
+
+	start(&l, NULL, "127.0.0.1", "127.0.0.1", "127.0.0.1");
+	check_dump(&l, "the first datagram, 36 bytes long...", 36,
+	    "a first datagram of 36 bytes");
+	check_dump(&l, "and a second one", 16,
+	    "a second datagram (offsets start again at 00000000)");
+	check_dump(&l, "", 0, "an empty third datagram");
+	check_dump(&l, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+	    "\0\0\0\0\0\0\0\0x", 33, "a fourth datagram of 32 NULs and \"x\"");
+	check_dump_ends(&l, "four datagrams", "hexdump -C prints nothing "
+	    "after the final offset line");
+	cr_assert_eq(h_stop(l.srv, SIGTERM), 0, "SIGTERM should exit 0");
+}
+
+/* Patterned bytes: runs of equal lines (a "*" each) between varied ones. */
+static void
+fill(unsigned char *data, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		size_t line = i / 16;
+
+		if (line / 4 % 2 == 0)
+			data[i] = (unsigned char)(line / 8);
+		else
+			data[i] = (unsigned char)(i * 7 + line);
+	}
+}
+
+Test(hexdump_server, dumps_the_largest_ipv4_datagram_whole)
+{
+	static unsigned char data[NET_MAX_UDP4];
+
+	fill(data, sizeof(data));
+	dump_one("127.0.0.1", "127.0.0.1", "127.0.0.1", data, sizeof(data),
+	    "the largest IPv4 datagram (65507 bytes; the buffer must hold "
+	    "it all)");
+}
+
+Test(hexdump_server, dumps_the_largest_ipv6_datagram_whole)
+{
+	static unsigned char data[NET_MAX_UDP6];
+
+	fill(data, sizeof(data));
+	dump_one("::1", "::1", "::1", data, sizeof(data),
+	    "the largest IPv6 datagram (65527 bytes; the buffer must hold "
+	    "it all)");
+}
+
+/* ---------------------------------------------------------------------- */
+/* -n COUNT: stop after COUNT datagrams, with totals. */
+
+/* Send data and wait for its header, so that every datagram arrives. */
+static void
+send_counted(struct lab *l, int fd, const char *host, const char *shown_as,
+    const void *data, size_t len, int number)
+{
+	char want[128];
+
+	h_udp_send(fd, host, l->port, data, len);
+	snprintf(want, sizeof(want), "%s port %u sent %zu bytes", shown_as,
+	    h_udp_port(fd), len);
+	cr_assert(h_line_starting(l->srv, want, h_ms(3000)) != NULL,
+	    "datagram %d (%zu bytes from port %u) got no header line \"%s\" "
+	    "within %ld ms; stdout so far:\n%.2000s", number, len,
+	    h_udp_port(fd), want, h_ms(3000), h_stdout(l->srv));
+}
+
+/* The three totals lines, in order, and then exit 0 on its own. */
+static void
+check_totals(struct lab *l, long datagrams, long bytes, const char *senders,
+    const char *senders_why)
+{
+	char want[64];
+	const char *line;
+	int status;
+
+	snprintf(want, sizeof(want), "datagrams: %ld", datagrams);
+	line = h_line_starting(l->srv, "datagrams: ", h_ms(3000));
+	cr_assert(line != NULL, "after %ld datagrams with -n the server "
+	    "should print \"%s\"; stdout:\n%.2000s", datagrams, want,
+	    h_stdout(l->srv));
+	cr_assert_str_eq(line, want, "expected \"%s\", got \"%s\"", want,
+	    line);
+
+	snprintf(want, sizeof(want), "bytes: %ld", bytes);
+	line = h_line(l->srv, h_ms(3000));
+	cr_assert(line != NULL && strcmp(line, want) == 0,
+	    "the line after the datagram count should be \"%s\" (every "
+	    "datagram's length added up), got \"%s\"", want,
+	    line ? line : "(nothing)");
+
+	line = h_line(l->srv, h_ms(3000));
+	cr_assert(line != NULL && strcmp(line, senders) == 0,
+	    "the line after the bytes should be \"%s\", got \"%s\": %s",
+	    senders, line ? line : "(nothing)", senders_why);
+
+	status = h_wait(l->srv, h_ms(3000));
+	cr_assert(status == 0, "after its totals the server should exit 0 "
+	    "by itself; %s", status == -1 ? "it is still running" :
+	    "it exited otherwise");
+	cr_assert_str_eq(h_stderr(l->srv), "",
+	    "nothing should go to stderr; got: %s", h_stderr(l->srv));
+}
+
+Test(hexdump_server, n_counts_datagrams_bytes_and_distinct_senders)
+{
+	struct lab l;
+	int b;
+	char why[256];
+
+	start(&l, "3", "127.0.0.1", "127.0.0.1", "127.0.0.1");
+	b = h_udp_open("127.0.0.1");
+	send_counted(&l, l.fd, "127.0.0.1", "127.0.0.1", "one", 3, 1);
+	send_counted(&l, b, "127.0.0.1", "127.0.0.1", "second", 6, 2);
+	send_counted(&l, l.fd, "127.0.0.1", "127.0.0.1", "3rd!!", 5, 3);
+	snprintf(why, sizeof(why), "two sockets, on ports %u and %u of "
+	    "127.0.0.1, sent the 3 datagrams, the first socket twice: a "
+	    "sender is an address and a port, and one that sends again is "
+	    "still one sender", h_udp_port(l.fd), h_udp_port(b));
+	check_totals(&l, 3, 14, "senders: 2", why);
+}
+
+Test(hexdump_server, n_counts_senders_of_both_families)
+{
+	struct lab l;
+	int v6;
+
+	start(&l, "4", NULL, "127.0.0.1", "::ffff:127.0.0.1");
+	v6 = h_udp_open("::1");
+	send_counted(&l, l.fd, "127.0.0.1", "::ffff:127.0.0.1", "v4", 2, 1);
+	send_counted(&l, v6, "::1", "::1", "v6", 2, 2);
+	send_counted(&l, v6, "::1", "::1", "v6 again", 8, 3);
+	send_counted(&l, l.fd, "127.0.0.1", "::ffff:127.0.0.1", "v4 again", 8,
+	    4);
+	check_totals(&l, 4, 20, "senders: 2", "one IPv4 and one IPv6 socket "
+	    "sent two datagrams each: a sender is an address and a port, "
+	    "counted once however often it sends");
+}
+
+Test(hexdump_server, n_counts_an_empty_datagram)
+{
+	struct lab l;
+
+	start(&l, "2", "::1", "::1", "::1");
+	send_counted(&l, l.fd, "::1", "::1", "", 0, 1);
+	send_counted(&l, l.fd, "::1", "::1", "x", 1, 2);
+	check_totals(&l, 2, 1, "senders: 1", "one socket sent both "
+	    "datagrams, the first of them empty");
+}
+
+Test(hexdump_server, n_1_stops_after_the_first_datagram)
+{
+	static unsigned char big[NET_MAX_UDP4];
+	struct lab l;
+
+	memset(big, 'x', sizeof(big));
+	start(&l, "1", "127.0.0.1", "127.0.0.1", "127.0.0.1");
+	send_counted(&l, l.fd, "127.0.0.1", "127.0.0.1", big, sizeof(big), 1);
+	check_totals(&l, 1, NET_MAX_UDP4, "senders: 1", "one datagram came");
+}
+
+Test(hexdump_server, a_signal_before_count_prints_the_totals_so_far)
+{
+	struct lab l;
+	const char *out;
+	const char *want = "datagrams: 2\nbytes: 7\nsenders: 1\n";
+	int status;
+
+	start(&l, "5", "127.0.0.1", "127.0.0.1", "127.0.0.1");
+	send_counted(&l, l.fd, "127.0.0.1", "127.0.0.1", "abc", 3, 1);
+	send_counted(&l, l.fd, "127.0.0.1", "127.0.0.1", "defg", 4, 2);
+	status = h_stop(l.srv, SIGINT);
+	cr_assert_eq(status, 0, "SIGINT should exit 0, got %d", status);
+	out = h_stdout(l.srv);
+	cr_assert(strlen(out) >= strlen(want) &&
+	    strcmp(out + strlen(out) - strlen(want), want) == 0,
+	    "-n 5, two datagrams, then SIGINT: the output should end with "
+	    "the totals so far,\n%s; got:\n%.2000s", want, out);
+}
+
+Test(hexdump_server, without_n_a_signal_prints_no_totals)
+{
+	struct lab l;
+	int status;
+
+	start(&l, NULL, "::1", "::1", "::1");
+	send_counted(&l, l.fd, "::1", "::1", "abc", 3, 1);
+	status = h_stop(l.srv, SIGTERM);
+	cr_assert_eq(status, 0, "SIGTERM should exit 0, got %d", status);
+	cr_assert(strstr(h_stdout(l.srv), "datagrams:") == NULL,
+	    "without -n there are no totals; got:\n%.2000s",
+	    h_stdout(l.srv));
+}
+
+/*
+ * The signal goes the moment the first line is read: a server that
+ * installs its handler after announcing itself dies of it (128 + N); one
+ * that checks a flag and then blocks in recvfrom never wakes up.
+ */
+Test(hexdump_server, a_signal_right_after_the_first_line_exits_0)
+{
+	long rounds = 20 / h_time_factor();
+
+	if (rounds < 3)
+		rounds = 3;
+	for (long i = 0; i < rounds; i++) {
+		const char *opts[] = { "-n", "3", NULL };
+		int sig = i % 2 ? SIGINT : SIGTERM;
+		bool counting = i % 4 >= 2;
+		uint16_t port;
+		struct h_proc *srv = h_server_args(h_lab_program(),
+		    counting ? opts : NULL, "::1", &port);
+		char want[160];
+		int status;
+
+		status = h_stop(srv, sig);
+		cr_assert_eq(status, 0, "round %ld: %s right after the first "
+		    "line should exit 0, got %d", i + 1,
+		    sig == SIGINT ? "SIGINT" : "SIGTERM", status);
+		snprintf(want, sizeof(want), "listening on ::1 port %u\n%s",
+		    port, counting ? "datagrams: 0\nbytes: 0\nsenders: 0\n" :
+		    "");
+		cr_assert_str_eq(h_stdout(srv), want, "round %ld, %s: expected"
+		    "\n%s\ngot\n%s", i + 1, counting ? "with -n 3" :
+		    "without -n", want, h_stdout(srv));
+		cr_assert_str_eq(h_stderr(srv), "", "round %ld: nothing "
+		    "should go to stderr; got: %s", i + 1, h_stderr(srv));
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* The command line. */
+
+/* Inline arrays: Criterion copies parameters, pointers would dangle. */
+struct bad_args {
+	char args[4][24];
+	int nargs;
+	char why[48];
+};
+
+ParameterizedTestParameters(hexdump_server, bad_command_lines_exit_2)
+{
+	static struct bad_args cases[] = {
+		{ { { 0 } }, 0, "no port" },
+		{ { "127.0.0.1", "0", "extra" }, 3, "an extra argument" },
+		{ { "65536" }, 1, "port 65536" },
+		{ { "http" }, 1, "a service name for the port" },
+		{ { "80x" }, 1, "port 80x" },
+		{ { "-n" }, 1, "-n without a count" },
+		{ { "-n", "0", "0" }, 3, "-n 0" },
+		{ { "-n", "-3", "0" }, 3, "-n -3" },
+		{ { "-n", "three", "0" }, 3, "-n three" },
+		{ { "-n", "2147483648", "0" }, 3, "-n 2147483648" },
+		{ { "-v", "0" }, 2, "an unknown option -v" },
+	};
+
+	return cr_make_param_array(struct bad_args, cases,
+	    sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct bad_args *c, hexdump_server, bad_command_lines_exit_2)
+{
+	char *argv[6];
+	struct h_opts o = { .wrap = true };
+	struct h_proc *p;
+	int status;
+
+	argv[0] = (char *)h_lab_program();
+	for (int i = 0; i < c->nargs; i++)
+		argv[i + 1] = c->args[i];
+	argv[c->nargs + 1] = NULL;
+	p = h_spawn(argv, &o);
+	status = h_wait(p, h_ms(3000));
+	cr_assert_eq(status, 2, "with %s the program should exit 2 (usage), "
+	    "got %d", c->why, status);
+	cr_assert(strstr(h_stderr(p), USAGE) != NULL, "with %s the program "
+	    "should print \"" USAGE "\" on stderr; it printed: %s", c->why,
+	    h_stderr(p));
+	cr_assert_str_eq(h_stdout(p), "", "with %s nothing should go to "
+	    "stdout", c->why);
+}
+
+Test(hexdump_server, an_unresolvable_host_exits_1)
+{
+	/* RFC 2606 reserves .invalid: it never resolves. */
+	struct h_proc *p = h_spawn((char *[]){ (char *)h_lab_program(), "-n",
+	    "1", "no-such-host.invalid", "0", NULL },
+	    &(struct h_opts){ .wrap = true });
+	int status = h_wait(p, h_ms(10000));
+
+	cr_assert_eq(status, 1, "a host that does not resolve is a runtime "
+	    "failure: exit 1, got %d", status);
+	cr_assert(strstr(h_stderr(p), "no-such-host.invalid") != NULL,
+	    "the message on stderr should name the host; got: %s",
+	    h_stderr(p));
+	cr_assert_str_eq(h_stdout(p), "", "nothing should go to stdout");
+}

@@ -1,0 +1,658 @@
+/*
+ * Lab 02, daytime-server: every datagram, whatever it holds, answered with
+ * the time in UTC as "YYYY-MM-DDTHH:MM:SSZ" and CR LF, or with -m TEXT
+ * with exactly TEXT's bytes; each reply logged with its requester.
+ *
+ * The server runs in a time zone 5:30 east of UTC, so that local time
+ * cannot pass for UTC, and its replies are held to the test's own clock
+ * with a margin of MARGIN seconds either side.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "harness.h"
+#include "net.h"
+
+TestSuite(daytime_server, .init = h_init, .fini = h_cleanup,
+    .timeout = H_TEST_TIMEOUT);
+
+#define USAGE "usage: daytime-server [-m text] [host] port"
+
+/* A POSIX TZ value that needs no time zone files: UTC+5:30. */
+#define SERVER_TZ "LAB-5:30"
+
+/* Seconds a reply's time may lie outside the test's clock readings. */
+#define MARGIN 2
+
+/* The length of "2026-11-24T14:36:13Z\r\n". */
+#define STAMP_LEN 22
+
+/*
+ * Start the program under test, with -m text unless text is NULL.
+ * Criterion runs each test in a process of its own, so TZ set here is
+ * the test's and its children's alone.
+ */
+static struct h_proc *
+start(const char *text, const char *host, uint16_t *port)
+{
+	const char *opts[] = { "-m", text, NULL };
+
+	cr_assert(setenv("TZ", SERVER_TZ, 1) == 0, "setenv");
+	return h_server_args(h_lab_program(), text ? opts : NULL, host, port);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Reading the time in a reply. */
+
+struct stamp {
+	int year, mon, day, hour, min, sec;
+};
+
+static int
+digits(const unsigned char *b, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = v * 10 + (b[i] - '0');
+	return v;
+}
+
+/* Whether b is "dddd-dd-ddTdd:dd:ddZ\r\n"; numbers unchecked. */
+static bool
+parse_stamp(const unsigned char *b, size_t n, struct stamp *s)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ\r\n";
+
+	if (n != STAMP_LEN)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (shape[i] == 'd' ? !isdigit(b[i]) : b[i] != shape[i])
+			return false;
+	}
+	s->year = digits(b, 4);
+	s->mon = digits(b + 5, 2);
+	s->day = digits(b + 8, 2);
+	s->hour = digits(b + 11, 2);
+	s->min = digits(b + 14, 2);
+	s->sec = digits(b + 17, 2);
+	return true;
+}
+
+static bool
+stamp_valid(const struct stamp *s)
+{
+	return s->mon >= 1 && s->mon <= 12 && s->day >= 1 && s->day <= 31 &&
+	    s->hour <= 23 && s->min <= 59 && s->sec <= 60;
+}
+
+/* Seconds since 1970 of a UTC date (H. Hinnant's days_from_civil). */
+static long long
+stamp_epoch(const struct stamp *s, int mon)
+{
+	long long y = s->year - (mon <= 2);
+	long long era = (y >= 0 ? y : y - 399) / 400;
+	long long yoe = y - era * 400;
+	long long doy = (153 * (mon > 2 ? mon - 3 : mon + 9) + 2) / 5 +
+	    s->day - 1;
+	long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	long long days = era * 146097 + doe - 719468;
+
+	return days * 86400 + s->hour * 3600 + s->min * 60 + s->sec;
+}
+
+static void
+format_utc(long long t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	cr_assert(gmtime_r(&tt, &tm) != NULL, "gmtime_r");
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Whether d seconds is h hours off, give or take the margin. */
+static bool
+off_by(long long d, long long seconds)
+{
+	return d >= seconds - MARGIN && d <= seconds + MARGIN;
+}
+
+/*
+ * A reply b of n bytes must be the time in UTC and CR LF, no earlier than
+ * the test's clock read before the request and no later than after the
+ * reply (MARGIN either side).  Failures say what the mistake looks like.
+ */
+static void
+check_stamp(const unsigned char *b, ssize_t n, time_t before, time_t after,
+    const char *label)
+{
+	char *esc = h_escape(b, n > 0 ? (size_t)n : 0);
+	struct stamp s;
+	long long t;
+	long long d;
+	long long r;
+	char lo[32];
+	char hi[32];
+
+	cr_assert(!(n > STAMP_LEN && parse_stamp(b, STAMP_LEN, &s) &&
+	    b[STAMP_LEN] == '\0'), "%s: the reply has %zd bytes: the date "
+	    "and CR LF, then %zd more from a NUL on (\"%.200s\"): send the "
+	    "length strftime() returned, no NUL, not the whole buffer", label,
+	    n, n - STAMP_LEN, esc);
+	cr_assert(!(n == STAMP_LEN - 1 && b[n - 2] == 'Z' && b[n - 1] == '\n'),
+	    "%s: the reply \"%s\" ends in LF alone; the lab's line end is "
+	    "CR LF, \"\\r\\n\", as RFC 867 and the Internet's text protocols "
+	    "have it", label, esc);
+	cr_assert(parse_stamp(b, (size_t)n, &s), "%s: the reply should be "
+	    "the UTC date and time as YYYY-MM-DDTHH:MM:SSZ and CR LF, 22 "
+	    "bytes; got %zd bytes: \"%.200s\"", label, n, esc);
+
+	format_utc(before - MARGIN, lo, sizeof(lo));
+	format_utc(after + MARGIN, hi, sizeof(hi));
+	t = stamp_epoch(&s, s.mon);
+	if (stamp_valid(&s) && t >= before - MARGIN && t <= after + MARGIN) {
+		free(esc);
+		return;
+	}
+	/* Diagnoses, most specific first. */
+	d = stamp_epoch(&s, s.mon + 1);
+	cr_assert(!(s.mon < 12 && d >= before - MARGIN &&
+	    d <= after + MARGIN), "%s: the reply \"%s\" is a month early: "
+	    "struct tm counts months from 0 (tm_mon is 0 in January), and "
+	    "strftime's %%m adds the 1 for you", label, esc);
+	cr_assert(stamp_valid(&s), "%s: the reply \"%s\" is no valid date "
+	    "and time", label, esc);
+	d = t - after;
+	cr_assert(!off_by(d, -12 * 3600) && !off_by(d, 12 * 3600),
+	    "%s: the reply \"%s\" is 12 hours off the test's clock (%s to "
+	    "%s): %%I is the 12-hour clock; RFC 3339 counts hours 00 to 23, "
+	    "%%H", label, esc, lo, hi);
+	/* A whole number of half hours off: a time zone's offset. */
+	r = (d >= 0 ? d + 900 : d - 900) / 1800 * 1800;
+	cr_assert(!(r != 0 && llabs(r) < 15 * 3600 && off_by(d, r)),
+	    "%s: the reply \"%s\" is %c%lld:%02lld hours off the test's "
+	    "clock in UTC (%s to %s), the offset of the server's time zone "
+	    "(TZ=" SERVER_TZ " here): that is local time, and the lab asks "
+	    "for UTC (gmtime_r, not localtime_r)", label, esc,
+	    r < 0 ? '-' : '+', llabs(r) / 3600, llabs(r) % 3600 / 60, lo, hi);
+	cr_assert_fail("%s: the reply says %s, but the test's clock said "
+	    "between %s and %s (UTC, with %d s to spare either side)", label,
+	    esc, lo, hi, MARGIN);
+}
+
+/* ---------------------------------------------------------------------- */
+/* One request, its reply, and the log line. */
+
+/*
+ * Send len bytes from fd and check the reply: from the server's port,
+ * the time (text NULL) or exactly text; then the server's log line.
+ */
+static void
+check_reply(struct h_proc *srv, uint16_t port, int fd, const char *host,
+    const char *shown_as, const void *data, size_t len, const char *text,
+    const char *label)
+{
+	static unsigned char got[NET_MAX_DATAGRAM + 1];
+	struct sockaddr_storage from;
+	const char *line;
+	char *esc;
+	char *want;
+	size_t cap;
+	time_t before;
+	time_t after;
+	ssize_t n;
+
+	before = time(NULL);
+	h_udp_send(fd, host, port, data, len);
+	n = h_udp_recv(fd, got, sizeof(got), h_ms(3000), &from);
+	after = time(NULL);
+	cr_assert(n != -1, "%s: no reply within %ld ms%s", label, h_ms(3000),
+	    len > 0 ? "" : ": RFC 867 answers any datagram, and 0 bytes is a "
+	    "datagram like any other (UDP has no end of file, whatever "
+	    "Python's \"if data:\" suggests)");
+	cr_assert(h_sockaddr_port(&from) == port, "%s: the reply came from "
+	    "port %u, not the server's port %u", label, h_sockaddr_port(&from),
+	    port);
+	esc = h_escape(got, (size_t)n);
+	if (text == NULL) {
+		check_stamp(got, n, before, after, label);
+	} else {
+		size_t tlen = strlen(text);
+
+		cr_assert(!(n == (ssize_t)tlen + 1 && got[tlen] == '\0' &&
+		    memcmp(got, text, tlen) == 0), "%s: with -m the reply "
+		    "should be exactly the text's %zu bytes; it had %zd, the "
+		    "last a NUL: the C string's NUL is not part of the text",
+		    label, tlen, n);
+		cr_assert(n == (ssize_t)tlen && memcmp(got, text, tlen) == 0,
+		    "%s: with -m the reply should be exactly the text's %zu "
+		    "bytes; got %zd bytes: \"%.200s\"", label, tlen, n, esc);
+	}
+
+	cap = strlen(esc) + 256;
+	want = malloc(cap);
+	cr_assert(want != NULL, "malloc");
+	snprintf(want, cap, "%s port %u sent %zu bytes, replied %zd bytes: "
+	    "\"%s\"", shown_as, h_udp_port(fd), len, n, esc);
+	line = h_line(srv, h_ms(3000));
+	cr_assert(line != NULL && strcmp(line, want) == 0, "%s: the reply "
+	    "should be logged as\n  %.300s\ngot\n  %.300s", label, want,
+	    line ? line : "(nothing)");
+	free(want);
+	free(esc);
+}
+
+/* A fresh server, one request from a fresh socket, and SIGTERM. */
+static void
+reply_one(const char *server_host, const char *client_host,
+    const char *shown_as, const void *data, size_t len, const char *text,
+    const char *label)
+{
+	uint16_t port;
+	struct h_proc *srv = start(text, server_host, &port);
+	int fd = h_udp_open(client_host);
+
+	check_reply(srv, port, fd, client_host, shown_as, data, len, text,
+	    label);
+	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+}
+
+static void
+check_first_line(const char *host, const char *shown)
+{
+	uint16_t port;
+	struct h_proc *srv = start(NULL, host, &port);
+	char want[80];
+
+	snprintf(want, sizeof(want), "listening on %s port %u\n", shown, port);
+	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+	cr_assert_str_eq(h_stdout(srv), want, "with no request the server "
+	    "should print only \"%.*s\", got \"%s\"", (int)strlen(want) - 1,
+	    want, h_stdout(srv));
+}
+
+Test(daytime_server, first_line_names_the_bound_address_and_port)
+{
+	check_first_line("127.0.0.1", "127.0.0.1");
+	check_first_line("::1", "::1");
+	check_first_line(NULL, "::");
+}
+
+Test(daytime_server, replies_the_time_in_utc_over_ipv4)
+{
+	reply_one("127.0.0.1", "127.0.0.1", "127.0.0.1", "time?", 5, NULL,
+	    "a request \"time?\" over IPv4");
+}
+
+Test(daytime_server, replies_the_time_in_utc_over_ipv6)
+{
+	reply_one("::1", "::1", "::1", "time?", 5, NULL,
+	    "a request \"time?\" over IPv6");
+}
+
+Test(daytime_server, without_host_answers_ipv4_and_ipv6)
+{
+	uint16_t port;
+	struct h_proc *srv = start(NULL, NULL, &port);
+	int v4 = h_udp_open("127.0.0.1");
+	int v6 = h_udp_open("::1");
+
+	check_reply(srv, port, v4, "127.0.0.1", "::ffff:127.0.0.1", "4", 1,
+	    NULL, "a request over IPv4 to a server with no host");
+	check_reply(srv, port, v6, "::1", "::1", "6", 1, NULL,
+	    "a request over IPv6 to a server with no host");
+	cr_assert_eq(h_stop(srv, SIGINT), 0, "SIGINT should exit 0");
+}
+
+Test(daytime_server, answers_an_empty_datagram)
+{
+	reply_one("::1", "::1", "::1", "", 0, NULL, "an empty datagram");
+}
+
+Test(daytime_server, answers_binary_and_the_largest_datagrams)
+{
+	static unsigned char big[NET_MAX_UDP4];
+	uint16_t port;
+	struct h_proc *srv = start(NULL, "127.0.0.1", &port);
+	int fd = h_udp_open("127.0.0.1");
+
+	memset(big, 0, sizeof(big));
+	check_reply(srv, port, fd, "127.0.0.1", "127.0.0.1", "\0\xff\r\n", 4,
+	    NULL, "a request of the bytes 00 ff 0d 0a");
+	check_reply(srv, port, fd, "127.0.0.1", "127.0.0.1", big, sizeof(big),
+	    NULL, "a request of 65507 NUL bytes (the log counts them all)");
+	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+}
+
+Test(daytime_server, answers_each_client_at_its_own_address)
+{
+	uint16_t port;
+	struct h_proc *srv = start(NULL, "::1", &port);
+	int a = h_udp_open("::1");
+	int b = h_udp_open("::1");
+	unsigned char got[64];
+	ssize_t n;
+
+	check_reply(srv, port, a, "::1", "::1", "from a", 6, NULL,
+	    "the first client's request");
+	h_udp_send(b, "::1", port, "from b", 6);
+	n = h_udp_recv(b, got, sizeof(got), h_ms(3000), NULL);
+	if (n == -1 && h_udp_recv(a, got, sizeof(got), 0, NULL) != -1)
+		cr_assert_fail("the second client (port %u) got no reply; it "
+		    "went to the first client (port %u): reply to the address "
+		    "recvfrom() filled in for this datagram, not to an earlier "
+		    "client", h_udp_port(b), h_udp_port(a));
+	cr_assert(n != -1, "the second client (port %u) got no reply within "
+	    "%ld ms", h_udp_port(b), h_ms(3000));
+	cr_assert(h_line(srv, h_ms(3000)) != NULL,
+	    "the second reply was not logged");
+	check_reply(srv, port, a, "::1", "::1", "a again", 7, NULL,
+	    "the first client's second request");
+	cr_assert(h_udp_recv(b, got, sizeof(got), h_ms(200), NULL) == -1,
+	    "the second client got a reply it did not ask for");
+	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+}
+
+Test(daytime_server, takes_the_time_for_each_request)
+{
+	uint16_t port;
+	struct h_proc *srv = start(NULL, "127.0.0.1", &port);
+	int fd = h_udp_open("127.0.0.1");
+	unsigned char first[64];
+	unsigned char got[64];
+	ssize_t n0;
+	ssize_t n;
+	long t0 = h_now_ms();
+	int requests = 1;
+
+	/* Lockstep: a request, its reply, and a pause that must pass idle. */
+	h_udp_send(fd, "127.0.0.1", port, "now?", 4);
+	n0 = h_udp_recv(fd, first, sizeof(first), h_ms(3000), NULL);
+	cr_assert(n0 != -1, "the first request got no reply");
+	do {
+		cr_assert(h_udp_recv(fd, got, sizeof(got), 250, NULL) == -1,
+		    "one request got two replies");
+		h_udp_send(fd, "127.0.0.1", port, "now?", 4);
+		n = h_udp_recv(fd, got, sizeof(got), h_ms(3000), NULL);
+		cr_assert(n != -1, "request %d got no reply", requests + 1);
+		requests++;
+	} while (n == n0 && memcmp(got, first, (size_t)n) == 0 &&
+	    h_now_ms() - t0 < 2500);
+	cr_assert(n != n0 || memcmp(got, first, (size_t)n) != 0,
+	    "%d requests over %ld ms all got the same reply \"%s\": take the "
+	    "time for each datagram, not once at start-up", requests,
+	    h_now_ms() - t0, h_escape(first, (size_t)n0));
+	cr_assert(memcmp(got, first, STAMP_LEN) > 0, "the time went back: "
+	    "first \"%s\", then \"%s\"", h_escape(first, (size_t)n0),
+	    h_escape(got, (size_t)n));
+	for (int i = 0; i < requests; i++)
+		cr_assert(h_line(srv, h_ms(3000)) != NULL,
+		    "%d requests were answered, %d logged", requests, i);
+	check_reply(srv, port, fd, "127.0.0.1", "127.0.0.1", "and now?", 8,
+	    NULL, "a request after the clock has moved on");
+	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+}
+
+/* ---------------------------------------------------------------------- */
+/* -m TEXT */
+
+Test(daytime_server, m_replies_exactly_the_text)
+{
+	reply_one("127.0.0.1", "127.0.0.1", "127.0.0.1", "time?", 5,
+	    "Get off my lawn!", "-m \"Get off my lawn!\", a request \"time?\"");
+}
+
+Test(daytime_server, m_text_of_any_bytes_to_any_request)
+{
+	uint16_t port;
+	const char *text = "h\xc3\xa9llo \"w\xc3\xb6rld\"\\\t!\r\n";
+	struct h_proc *srv = start(text, NULL, &port);
+	int v4 = h_udp_open("127.0.0.1");
+	int v6 = h_udp_open("::1");
+
+	check_reply(srv, port, v6, "::1", "::1", "", 0, text,
+	    "-m with UTF-8, quotes, a backslash, a tab and CR LF; an empty "
+	    "request over IPv6");
+	check_reply(srv, port, v4, "127.0.0.1", "::ffff:127.0.0.1", "\0", 1,
+	    text, "-m with UTF-8, quotes, a backslash, a tab and CR LF; a NUL "
+	    "byte over IPv4");
+	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+}
+
+Test(daytime_server, m_empty_text_replies_an_empty_datagram)
+{
+	reply_one("::1", "::1", "::1", "x", 1, "", "-m \"\" (an empty text)");
+}
+
+Test(daytime_server, m_text_up_to_65507_bytes)
+{
+	static char text[NET_MAX_UDP4 + 1];
+
+	memset(text, 'x', NET_MAX_UDP4);
+	reply_one("127.0.0.1", "127.0.0.1", "127.0.0.1", "?", 1, text,
+	    "-m with 65507 bytes, the largest IPv4 datagram");
+}
+
+Test(daytime_server, m_text_longer_than_65507_bytes_is_a_usage_error)
+{
+	static char text[NET_MAX_UDP4 + 2];
+	struct h_proc *p;
+	int status;
+
+	memset(text, 'y', NET_MAX_UDP4 + 1);
+	p = h_spawn((char *[]){ (char *)h_lab_program(), "-m", text, "0",
+	    NULL }, &(struct h_opts){ .wrap = true });
+	status = h_wait(p, h_ms(3000));
+	cr_assert_eq(status, 2, "-m with 65508 bytes (more than an IPv4 "
+	    "datagram carries) should exit 2, got %d", status);
+	cr_assert(strstr(h_stderr(p), USAGE) != NULL, "-m with 65508 bytes "
+	    "should print \"" USAGE "\" on stderr; got: %.300s", h_stderr(p));
+	cr_assert_str_eq(h_stdout(p), "", "nothing should go to stdout");
+}
+
+/* ---------------------------------------------------------------------- */
+/* Real clients: nc -u (netcat-openbsd) and socat. */
+
+static struct h_proc *
+client(const char *tool, const char *host, uint16_t port, const char *input)
+{
+	struct h_opts o = { .stdin_data = input, .stdin_len = strlen(input) };
+	char portstr[8];
+	char address[64];
+
+	snprintf(portstr, sizeof(portstr), "%u", port);
+	if (strcmp(tool, "nc") == 0)
+		return h_spawn((char *[]){ "nc", "-u", "-w", "2", (char *)host,
+		    portstr, NULL }, &o);
+	if (strchr(host, ':') != NULL)
+		snprintf(address, sizeof(address), "UDP6:[%s]:%u", host, port);
+	else
+		snprintf(address, sizeof(address), "UDP4:%s:%u", host, port);
+	return h_spawn((char *[]){ "socat", "-T", "3", "STDIO", address,
+	    NULL }, &o);
+}
+
+/* A real client asks a server with no host; it prints the time. */
+static void
+check_tool(const char *tool, const char *host, const char *shown_as)
+{
+	uint16_t port;
+	struct h_proc *srv = start(NULL, NULL, &port);
+	time_t before = time(NULL);
+	struct h_proc *c = client(tool, host, port, "what time is it?\n");
+	const char *line = h_line(c, h_ms(3000));
+	time_t after = time(NULL);
+	unsigned char reply[64];
+	char label[64];
+	char want[128];
+	size_t n;
+
+	snprintf(label, sizeof(label), "%s over %s", tool, host);
+	cr_assert(line != NULL, "%s printed no reply within %ld ms (stdout "
+	    "\"%s\", stderr \"%s\")", label, h_ms(3000), h_stdout(c),
+	    h_stderr(c));
+	n = strlen(line);
+	cr_assert(n + 1 < sizeof(reply), "%s printed a long line: %.200s",
+	    label, line);
+	memcpy(reply, line, n);
+	reply[n++] = '\n';
+	check_stamp(reply, (ssize_t)n, before, after, label);
+
+	snprintf(want, sizeof(want), "%s port ", shown_as);
+	line = h_line(srv, h_ms(3000));
+	cr_assert(line != NULL && strncmp(line, want, strlen(want)) == 0 &&
+	    strstr(line, " sent 17 bytes, replied 22 bytes: \"") != NULL,
+	    "%s: the log line should be \"%sP sent 17 bytes, replied 22 "
+	    "bytes: ...\", got \"%s\"", label, want, line ? line : "(nothing)");
+	h_stop(c, SIGTERM);
+	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+}
+
+Test(daytime_server, nc_gets_the_time)
+{
+	check_tool("nc", "127.0.0.1", "::ffff:127.0.0.1");
+	check_tool("nc", "::1", "::1");
+}
+
+Test(daytime_server, socat_gets_the_time)
+{
+	check_tool("socat", "127.0.0.1", "::ffff:127.0.0.1");
+	check_tool("socat", "::1", "::1");
+}
+
+/* A real client prints exactly the -m text, nothing more. */
+static void
+check_tool_text(const char *tool, const char *host)
+{
+	static const char text[] = "Get off my lawn!";
+	uint16_t port;
+	struct h_proc *srv = start(text, host, &port);
+	struct h_proc *c = client(tool, host, port, "hello\n");
+
+	cr_assert(h_stdout_has(c, text, h_ms(3000)), "%s over %s never "
+	    "printed the reply (stdout \"%s\", stderr \"%s\")", tool, host,
+	    h_stdout(c), h_stderr(c));
+	cr_assert(h_line_starting(srv, host, h_ms(3000)) != NULL,
+	    "the server did not log %s's request", tool);
+	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+	h_stop(c, SIGTERM);
+	cr_assert_str_eq(h_stdout(c), text, "%s over %s should print exactly "
+	    "\"%s\", got \"%s\"", tool, host, text, h_stdout(c));
+}
+
+Test(daytime_server, nc_and_socat_get_the_m_text)
+{
+	check_tool_text("nc", "127.0.0.1");
+	check_tool_text("socat", "::1");
+}
+
+/* ---------------------------------------------------------------------- */
+/* Signals and the command line. */
+
+/*
+ * The signal goes the moment the first line is read: a server that
+ * installs its handler after announcing itself dies of it (128 + N); one
+ * that checks a flag and then blocks in recvfrom never wakes up.
+ */
+Test(daytime_server, a_signal_right_after_the_first_line_exits_0)
+{
+	long rounds = 20 / h_time_factor();
+
+	if (rounds < 3)
+		rounds = 3;
+	for (long i = 0; i < rounds; i++) {
+		int sig = i % 2 ? SIGINT : SIGTERM;
+		uint16_t port;
+		struct h_proc *srv = start(i % 4 >= 2 ? "text" : NULL,
+		    i % 3 ? "::1" : NULL, &port);
+		int status = h_stop(srv, sig);
+
+		cr_assert_eq(status, 0, "round %ld: %s right after the first "
+		    "line should exit 0, got %d", i + 1,
+		    sig == SIGINT ? "SIGINT" : "SIGTERM", status);
+		cr_assert_str_eq(h_stderr(srv), "", "round %ld: nothing "
+		    "should go to stderr; got: %s", i + 1, h_stderr(srv));
+	}
+}
+
+Test(daytime_server, a_signal_after_requests_exits_0)
+{
+	uint16_t port;
+	struct h_proc *srv = start(NULL, "127.0.0.1", &port);
+	int fd = h_udp_open("127.0.0.1");
+
+	check_reply(srv, port, fd, "127.0.0.1", "127.0.0.1", "t", 1, NULL,
+	    "a request");
+	cr_assert_eq(h_stop(srv, SIGINT), 0, "SIGINT should exit 0");
+	cr_assert_str_eq(h_stderr(srv), "", "nothing should go to stderr; "
+	    "got: %s", h_stderr(srv));
+}
+
+/* Inline arrays: Criterion copies parameters, pointers would dangle. */
+struct bad_args {
+	char args[4][24];
+	int nargs;
+	char why[48];
+};
+
+ParameterizedTestParameters(daytime_server, bad_command_lines_exit_2)
+{
+	static struct bad_args cases[] = {
+		{ { { 0 } }, 0, "no port" },
+		{ { "127.0.0.1", "0", "extra" }, 3, "an extra argument" },
+		{ { "65536" }, 1, "port 65536" },
+		{ { "daytime" }, 1, "a service name for the port" },
+		{ { "13x" }, 1, "port 13x" },
+		{ { "-m" }, 1, "-m without a text" },
+		{ { "-m", "hi" }, 2, "-m and no port" },
+		{ { "-t", "0" }, 2, "an unknown option -t" },
+	};
+
+	return cr_make_param_array(struct bad_args, cases,
+	    sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct bad_args *c, daytime_server, bad_command_lines_exit_2)
+{
+	char *argv[6];
+	struct h_opts o = { .wrap = true };
+	struct h_proc *p;
+	int status;
+
+	argv[0] = (char *)h_lab_program();
+	for (int i = 0; i < c->nargs; i++)
+		argv[i + 1] = c->args[i];
+	argv[c->nargs + 1] = NULL;
+	p = h_spawn(argv, &o);
+	status = h_wait(p, h_ms(3000));
+	cr_assert_eq(status, 2, "with %s the program should exit 2 (usage), "
+	    "got %d", c->why, status);
+	cr_assert(strstr(h_stderr(p), USAGE) != NULL, "with %s the program "
+	    "should print \"" USAGE "\" on stderr; it printed: %s", c->why,
+	    h_stderr(p));
+	cr_assert_str_eq(h_stdout(p), "", "with %s nothing should go to "
+	    "stdout", c->why);
+}
+
+Test(daytime_server, an_unresolvable_host_exits_1)
+{
+	/* RFC 2606 reserves .invalid: it never resolves. */
+	struct h_proc *p = h_spawn((char *[]){ (char *)h_lab_program(),
+	    "no-such-host.invalid", "0", NULL },
+	    &(struct h_opts){ .wrap = true });
+	int status = h_wait(p, h_ms(10000));
+
+	cr_assert_eq(status, 1, "a host that does not resolve is a runtime "
+	    "failure: exit 1, got %d", status);
+	cr_assert(strstr(h_stderr(p), "no-such-host.invalid") != NULL,
+	    "the message on stderr should name the host; got: %s",
+	    h_stderr(p));
+	cr_assert_str_eq(h_stdout(p), "", "nothing should go to stdout");
+}

@@ -1,0 +1,1212 @@
+/*
+ * Lab 05, the UDP pinger (lessons/05-echo-client/LAB.md).
+ *
+ * Two kinds of test.  Exact ones put a test socket where the server would
+ * be and answer as the test decides: twice, out of order, late, with
+ * garbage, from a stranger.  Statistical ones put tools/relay between the
+ * pinger and lesson 04's echo server, and check what the pinger counted
+ * against the relay's own accounting, with inequalities where timing
+ * decides.  Every run's whole output is parsed line by line against
+ * LAB.md, and its summary checked against its own lines.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "harness.h"
+#include "net.h"
+
+TestSuite(pinger, .init = h_init, .fini = h_cleanup,
+    .timeout = H_TEST_TIMEOUT);
+
+#define USAGE "usage: pinger [-c count] [-i milliseconds] [-t milliseconds] " \
+    "host port"
+#define PING_LEN 12
+#define MAX_EVENTS 256
+
+/* ---------------------------------------------------------------------- */
+/* Running the pinger and reading what it printed. */
+
+enum kind { REPLY, TIMEOUT, IGNORED };
+
+/* One line between the PING line and the summary. */
+struct event {
+	enum kind kind;
+	long seq;		/* REPLY, TIMEOUT */
+	double ms;		/* REPLY: time= */
+	char tag[16];		/* REPLY: "", "DUP!", "late", "out of order" */
+	long bytes;		/* IGNORED */
+	char host[NET_HOSTLEN];	/* REPLY, IGNORED: the sender */
+	long port;
+	char why[32];		/* IGNORED */
+	char line[160];
+};
+
+struct run {
+	int status;
+	const char *out;
+	char host[NET_HOSTLEN];	/* from the PING line */
+	long port;
+	struct event ev[MAX_EVENTS];
+	int nev;
+	long tx, rx, loss;
+	long dup, late, ooo, ign;
+	bool has_rtt;
+	double min, avg, max, mdev;
+};
+
+/* Start the program under test; a negative option is left out. */
+static struct h_proc *
+start_pinger(const char *host, uint16_t port, long count, long interval,
+    long timeout)
+{
+	char c[16];
+	char i[16];
+	char t[16];
+	char portstr[8];
+	char *argv[10];
+	int n = 0;
+
+	argv[n++] = (char *)h_lab_program();
+	snprintf(c, sizeof(c), "%ld", count);
+	snprintf(i, sizeof(i), "%ld", interval);
+	snprintf(t, sizeof(t), "%ld", timeout);
+	snprintf(portstr, sizeof(portstr), "%u", port);
+	if (count >= 0) {
+		argv[n++] = "-c";
+		argv[n++] = c;
+	}
+	if (interval >= 0) {
+		argv[n++] = "-i";
+		argv[n++] = i;
+	}
+	if (timeout >= 0) {
+		argv[n++] = "-t";
+		argv[n++] = t;
+	}
+	argv[n++] = (char *)host;
+	argv[n++] = portstr;
+	argv[n] = NULL;
+	return h_spawn(argv, &(struct h_opts){ .wrap = true });
+}
+
+/* Match line against an extended regex; copy the groups into m. */
+static bool
+match(const char *line, const char *pattern, regmatch_t *m, size_t nm)
+{
+	regex_t re;
+	int rc;
+
+	cr_assert(regcomp(&re, pattern, REG_EXTENDED) == 0,
+	    "test bug: bad regex %s", pattern);
+	rc = regexec(&re, line, nm, m, 0);
+	regfree(&re);
+	return rc == 0;
+}
+
+static void
+group(const char *line, const regmatch_t *m, char *out, size_t cap)
+{
+	size_t len = (size_t)(m->rm_eo - m->rm_so);
+
+	if (len >= cap)
+		len = cap - 1;
+	memcpy(out, line + m->rm_so, len);
+	out[len] = '\0';
+}
+
+static long
+group_long(const char *line, const regmatch_t *m)
+{
+	char s[32];
+
+	group(line, m, s, sizeof(s));
+	return strtol(s, NULL, 10);
+}
+
+static double
+group_double(const char *line, const regmatch_t *m)
+{
+	char s[32];
+
+	group(line, m, s, sizeof(s));
+	return strtod(s, NULL);
+}
+
+#define RE_MS "([0-9]+\\.[0-9]{3})"
+#define RE_REPLY "^12 bytes from ([^ ]+) port ([0-9]+): seq=([0-9]+) " \
+    "time=" RE_MS " ms( \\((DUP!|late|out of order)\\))?$"
+#define RE_TIMEOUT "^timeout for seq=([0-9]+)$"
+#define RE_IGNORED "^ignored ([0-9]+) bytes from ([^ ]+) port ([0-9]+): " \
+    "(not from the server|not 12 bytes|not a ping we sent)$"
+
+/* One line between the PING line and the summary, or false. */
+static bool
+parse_event(const char *line, struct event *e)
+{
+	regmatch_t m[8];
+
+	memset(e, 0, sizeof(*e));
+	snprintf(e->line, sizeof(e->line), "%s", line);
+	if (match(line, RE_REPLY, m, 8)) {
+		e->kind = REPLY;
+		group(line, &m[1], e->host, sizeof(e->host));
+		e->port = group_long(line, &m[2]);
+		e->seq = group_long(line, &m[3]);
+		e->ms = group_double(line, &m[4]);
+		if (m[6].rm_so != -1)
+			group(line, &m[6], e->tag, sizeof(e->tag));
+		return true;
+	}
+	if (match(line, RE_TIMEOUT, m, 2)) {
+		e->kind = TIMEOUT;
+		e->seq = group_long(line, &m[1]);
+		return true;
+	}
+	if (match(line, RE_IGNORED, m, 5)) {
+		e->kind = IGNORED;
+		e->bytes = group_long(line, &m[1]);
+		group(line, &m[2], e->host, sizeof(e->host));
+		e->port = group_long(line, &m[3]);
+		group(line, &m[4], e->why, sizeof(e->why));
+		return true;
+	}
+	return false;
+}
+
+/* The next line of out (advancing *pos), or NULL at the end. */
+static const char *
+next_line(const char *out, size_t *pos, char *buf, size_t cap)
+{
+	const char *start = out + *pos;
+	const char *nl = strchr(start, '\n');
+	size_t len;
+
+	if (*start == '\0')
+		return NULL;
+	len = nl ? (size_t)(nl - start) : strlen(start);
+	*pos += len + (nl ? 1 : 0);
+	if (len >= cap)
+		len = cap - 1;
+	memcpy(buf, start, len);
+	buf[len] = '\0';
+	return buf;
+}
+
+/*
+ * Wait at most ms for the pinger to end, then parse every line it printed;
+ * fail on any line LAB.md does not define, or one out of its place.
+ */
+static void
+finish(struct h_proc *p, long ms, struct run *r)
+{
+	char buf[512];
+	const char *line;
+	regmatch_t m[6];
+	size_t pos = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->status = h_wait(p, ms);
+	cr_assert(r->status != -1, "the pinger was still running %ld ms "
+	    "after it started (it should end once every ping is answered "
+	    "or timed out); its output so far:\n%.2000s", ms, h_stdout(p));
+	r->out = h_stdout(p);
+
+	line = next_line(r->out, &pos, buf, sizeof(buf));
+	cr_assert(line != NULL && match(line, "^PING ([^ ]+) port ([0-9]+): "
+	    "12 bytes of data$", m, 3), "the first line should be \"PING "
+	    "HOST port PORT: 12 bytes of data\", got \"%s\" (stderr: %s)",
+	    line ? line : "(nothing)", h_stderr(p));
+	group(line, &m[1], r->host, sizeof(r->host));
+	r->port = group_long(line, &m[2]);
+
+	for (;;) {
+		line = next_line(r->out, &pos, buf, sizeof(buf));
+		cr_assert(line != NULL, "the output should end with the "
+		    "summary (\"--- HOST port PORT ping statistics ---\" and "
+		    "what follows); the whole output:\n%.2000s", r->out);
+		if (strncmp(line, "--- ", 4) == 0)
+			break;
+		cr_assert(r->nev < MAX_EVENTS, "more than %d lines between the "
+		    "PING line and the summary:\n%.2000s", MAX_EVENTS, r->out);
+		cr_assert(parse_event(line, &r->ev[r->nev]), "this line is "
+		    "none of those LAB.md defines: \"%s\"; the whole output:"
+		    "\n%.2000s", line, r->out);
+		r->nev++;
+	}
+
+	cr_assert(match(line, "^--- ([^ ]+) port ([0-9]+) ping statistics "
+	    "---$", m, 3), "the summary should start \"--- HOST port PORT "
+	    "ping statistics ---\", got \"%s\"", line);
+	{
+		char host[NET_HOSTLEN];
+
+		group(line, &m[1], host, sizeof(host));
+		cr_assert(strcmp(host, r->host) == 0 &&
+		    group_long(line, &m[2]) == r->port, "the summary should "
+		    "name the host and port of the PING line (%s port %ld), "
+		    "got \"%s\"", r->host, r->port, line);
+	}
+	line = next_line(r->out, &pos, buf, sizeof(buf));
+	/* A sign, so that a count gone wrong is reported as such below. */
+	cr_assert(line != NULL && match(line, "^([0-9]+) packets transmitted, "
+	    "([0-9]+) received, (-?[0-9]+)% packet loss$", m, 4),
+	    "after the summary's first line: \"T packets transmitted, R "
+	    "received, L%% packet loss\", got \"%s\"",
+	    line ? line : "(nothing)");
+	r->tx = group_long(line, &m[1]);
+	r->rx = group_long(line, &m[2]);
+	r->loss = group_long(line, &m[3]);
+	line = next_line(r->out, &pos, buf, sizeof(buf));
+	cr_assert(line != NULL && match(line, "^duplicates ([0-9]+), late "
+	    "([0-9]+), out of order ([0-9]+), ignored ([0-9]+)$", m, 5),
+	    "then \"duplicates D, late L, out of order O, ignored I\", got "
+	    "\"%s\"", line ? line : "(nothing)");
+	r->dup = group_long(line, &m[1]);
+	r->late = group_long(line, &m[2]);
+	r->ooo = group_long(line, &m[3]);
+	r->ign = group_long(line, &m[4]);
+	line = next_line(r->out, &pos, buf, sizeof(buf));
+	if (line != NULL) {
+		cr_assert(match(line, "^rtt min/avg/max/mdev = " RE_MS "/"
+		    RE_MS "/" RE_MS "/" RE_MS " ms$", m, 5), "the last line "
+		    "should be \"rtt min/avg/max/mdev = A/B/C/D ms\", each "
+		    "with 3 decimals, got \"%s\"", line);
+		r->has_rtt = true;
+		r->min = group_double(line, &m[1]);
+		r->avg = group_double(line, &m[2]);
+		r->max = group_double(line, &m[3]);
+		r->mdev = group_double(line, &m[4]);
+		line = next_line(r->out, &pos, buf, sizeof(buf));
+		cr_assert(line == NULL, "nothing should follow the rtt line, "
+		    "got \"%s\"", line);
+	}
+}
+
+static int
+count_tag(const struct run *r, const char *tag)
+{
+	int n = 0;
+
+	for (int i = 0; i < r->nev; i++)
+		if (r->ev[i].kind == REPLY && strcmp(r->ev[i].tag, tag) == 0)
+			n++;
+	return n;
+}
+
+static int
+count_kind(const struct run *r, enum kind kind)
+{
+	int n = 0;
+
+	for (int i = 0; i < r->nev; i++)
+		if (r->ev[i].kind == kind)
+			n++;
+	return n;
+}
+
+/* The index of the first event of kind for seq (any tag), or -1. */
+static int
+find(const struct run *r, enum kind kind, long seq, const char *tag)
+{
+	for (int i = 0; i < r->nev; i++)
+		if (r->ev[i].kind == kind && r->ev[i].seq == seq &&
+		    (tag == NULL || strcmp(r->ev[i].tag, tag) == 0))
+			return i;
+	return -1;
+}
+
+/* Whether a reply line counts as received: no tag, or out of order. */
+static bool
+fresh(const struct event *e)
+{
+	return e->kind == REPLY && (e->tag[0] == '\0' ||
+	    strcmp(e->tag, "out of order") == 0);
+}
+
+/*
+ * What every run must satisfy, whatever the network did: each line agrees
+ * with the ones before it, and the summary with the lines.
+ */
+static void
+check_consistent(const struct run *r, long count)
+{
+	static bool received[MAX_EVENTS];
+	static bool timed_out[MAX_EVENTS];
+	static bool replied[MAX_EVENTS];
+	long highest = -1;
+	double sum = 0;
+	double sumsq = 0;
+	double min = 0;
+	double max = 0;
+	long fresh_replies = 0;
+	long loss;
+
+	cr_assert(r->tx == count, "asked for -c %ld, the summary says %ld "
+	    "packets transmitted", count, r->tx);
+	cr_assert(count <= MAX_EVENTS, "test bug: count too large");
+	memset(received, 0, sizeof(received));
+	memset(timed_out, 0, sizeof(timed_out));
+	memset(replied, 0, sizeof(replied));
+
+	for (int i = 0; i < r->nev; i++) {
+		const struct event *e = &r->ev[i];
+
+		if (e->kind == IGNORED)
+			continue;
+		cr_assert(e->seq < count, "\"%s\": only seq=0 to seq=%ld "
+		    "were sent", e->line, count - 1);
+		if (e->kind == TIMEOUT) {
+			cr_assert(!timed_out[e->seq] && !received[e->seq],
+			    "\"%s\": that ping was already answered or timed "
+			    "out", e->line);
+			timed_out[e->seq] = true;
+			continue;
+		}
+		cr_assert(strcmp(e->host, r->host) == 0 && e->port == r->port,
+		    "\"%s\": replies come from the server, %s port %ld",
+		    e->line, r->host, r->port);
+		if (strcmp(e->tag, "DUP!") == 0) {
+			cr_assert(replied[e->seq], "\"%s\" is marked (DUP!), "
+			    "but it is the first reply to seq=%ld", e->line,
+			    e->seq);
+			continue;
+		}
+		cr_assert(!replied[e->seq], "\"%s\": seq=%ld was answered "
+		    "before, so this reply should be marked (DUP!): a second "
+		    "reply to the same seq is a duplicate, not a fresh reply",
+		    e->line, e->seq);
+		replied[e->seq] = true;
+		if (strcmp(e->tag, "late") == 0) {
+			cr_assert(timed_out[e->seq], "\"%s\" is marked (late) "
+			    "but no \"timeout for seq=%ld\" came before it",
+			    e->line, e->seq);
+			continue;
+		}
+		cr_assert(!timed_out[e->seq], "\"%s\" came after \"timeout "
+		    "for seq=%ld\": it should be marked (late) and counted "
+		    "as late, not as received", e->line, e->seq);
+		received[e->seq] = true;
+		if (e->seq < highest)
+			cr_assert(e->tag[0] != '\0', "\"%s\" came after the "
+			    "reply to seq=%ld and should be marked (out of "
+			    "order)", e->line, highest);
+		else
+			cr_assert(e->tag[0] == '\0', "\"%s\" is marked (out "
+			    "of order), but no reply to a later ping came "
+			    "before it", e->line);
+		if (e->seq > highest)
+			highest = e->seq;
+		if (fresh_replies++ == 0 || e->ms < min)
+			min = e->ms;
+		if (e->ms > max)
+			max = e->ms;
+		sum += e->ms;
+		sumsq += e->ms * e->ms;
+	}
+
+	cr_assert(r->rx == count_tag(r, "") + count_tag(r, "out of order"),
+	    "the summary says %ld received, but %d reply lines are neither "
+	    "(DUP!) nor (late)", r->rx, count_tag(r, "") +
+	    count_tag(r, "out of order"));
+	cr_assert(r->dup == count_tag(r, "DUP!"), "the summary says "
+	    "duplicates %ld, but %d lines are marked (DUP!)", r->dup,
+	    count_tag(r, "DUP!"));
+	cr_assert(r->late == count_tag(r, "late"), "the summary says late "
+	    "%ld, but %d lines are marked (late)", r->late,
+	    count_tag(r, "late"));
+	cr_assert(r->ooo == count_tag(r, "out of order"), "the summary says "
+	    "out of order %ld, but %d lines are marked (out of order)",
+	    r->ooo, count_tag(r, "out of order"));
+	cr_assert(r->ign == count_kind(r, IGNORED), "the summary says "
+	    "ignored %ld, but there are %d \"ignored\" lines", r->ign,
+	    count_kind(r, IGNORED));
+	cr_assert(count_kind(r, TIMEOUT) == r->tx - r->rx, "%ld of %ld pings "
+	    "were not received, so there should be as many \"timeout for "
+	    "seq=N\" lines, not %d", r->tx - r->rx, r->tx,
+	    count_kind(r, TIMEOUT));
+	loss = r->tx > 0 ? (r->tx - r->rx) * 100 / r->tx : 0;
+	cr_assert(r->loss == loss, "%ld transmitted and %ld received is %ld%% "
+	    "packet loss (rounded down), the summary says %ld%%", r->tx,
+	    r->rx, loss, r->loss);
+
+	cr_assert(r->has_rtt == (r->rx > 0), "%s", r->rx > 0 ?
+	    "with replies received the summary should end with the rtt line" :
+	    "with nothing received there should be no rtt line");
+	if (r->has_rtt) {
+		double mean = sum / (double)r->rx;
+		double var = sumsq / (double)r->rx - mean * mean;
+
+		cr_assert(r->min >= min - 0.0015 && r->min <= min + 0.0015 &&
+		    r->max >= max - 0.0015 && r->max <= max + 0.0015,
+		    "the rtt line says min %.3f and max %.3f, but the received "
+		    "replies' times go from %.3f to %.3f", r->min, r->max, min,
+		    max);
+		cr_assert(r->avg >= mean - 0.002 && r->avg <= mean + 0.002,
+		    "the rtt line says avg %.3f, but the received replies' "
+		    "times average %.4f", r->avg, mean);
+		/* mdev^2 against the variance: no sqrt (libm) needed. */
+		cr_assert(r->mdev * r->mdev >= var - 0.004 * (r->mdev + 0.01) &&
+		    r->mdev * r->mdev <= var + 0.004 * (r->mdev + 0.01),
+		    "the rtt line says mdev %.3f, but the received replies' "
+		    "times have a standard deviation whose square is %.4f "
+		    "(mdev = sqrt(mean of squares - square of mean))",
+		    r->mdev, var);
+	}
+	cr_assert(r->status == (r->rx > 0 ? 0 : 1), "with %ld received the "
+	    "pinger should exit %d, it exited %d", r->rx, r->rx > 0 ? 0 : 1,
+	    r->status);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The scripted server: a test socket that answers as each test says. */
+
+struct wire {
+	unsigned char raw[PING_LEN];
+	unsigned long seq;
+	uint64_t ns;
+	uint16_t port;		/* the pinger's */
+	long at;		/* h_now_ms() when it arrived */
+};
+
+static uint64_t
+get_be(const unsigned char *p, int len)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < len; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void
+put_be(unsigned char *p, uint64_t v, int len)
+{
+	for (int i = len - 1; i >= 0; i--) {
+		p[i] = (unsigned char)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The pinger's next ping, which must come within ms and be ping seq. */
+static void
+get_ping(int srv, long ms, unsigned long seq, struct wire *w)
+{
+	static unsigned char buf[NET_MAX_DATAGRAM];
+	struct sockaddr_storage from;
+	ssize_t n = h_udp_recv(srv, buf, sizeof(buf), ms, &from);
+	unsigned long swapped;
+
+	cr_assert(n != -1, "waited %ld ms for ping %lu (seq=%lu), none came",
+	    ms, seq, seq);
+	cr_assert(n == PING_LEN, "a ping must be exactly 12 bytes, a 4-byte "
+	    "sequence number then an 8-byte send time, nothing between (a C "
+	    "struct sent as it is carries padding and the host's byte "
+	    "order); ping %lu was %zd bytes", seq, n);
+	memcpy(w->raw, buf, PING_LEN);
+	w->seq = (unsigned long)get_be(buf, 4);
+	w->ns = get_be(buf + 4, 8);
+	w->port = h_sockaddr_port(&from);
+	w->at = h_now_ms();
+	swapped = (unsigned long)buf[3] << 24 | (unsigned long)buf[2] << 16 |
+	    (unsigned long)buf[1] << 8 | buf[0];
+	cr_assert(w->seq == seq, "ping %lu should carry seq=%lu in bytes 0-3, "
+	    "big-endian (network byte order), counting from 0; read that "
+	    "way it carries %lu%s", seq, seq, w->seq, swapped == seq ?
+	    " (its bytes are the wrong way round: host byte order?)" : "");
+}
+
+/* Send a ping's 12 bytes back, as an echo server would. */
+static void
+answer(int srv, const char *host, const struct wire *w)
+{
+	h_udp_send(srv, host, w->port, w->raw, PING_LEN);
+}
+
+/* Let ms pass on the server's socket, where nothing should arrive. */
+static void
+pause_ms(int srv, long ms)
+{
+	unsigned char buf[64];
+
+	cr_assert(h_udp_recv(srv, buf, sizeof(buf), ms, NULL) == -1,
+	    "a datagram came while no ping was due");
+}
+
+/* ---------------------------------------------------------------------- */
+/* The wire format and the schedule. */
+
+Test(pinger, sends_12_byte_pings_with_seq_and_monotonic_time_big_endian)
+{
+	int srv = h_udp_open("127.0.0.1");
+	uint64_t before = mono_ns();
+	struct h_proc *p = start_pinger("127.0.0.1", h_udp_port(srv), 3, 50,
+	    h_ms(1000));
+	struct run r;
+
+	for (unsigned long k = 0; k < 3; k++) {
+		struct wire w;
+		uint64_t after;
+
+		get_ping(srv, h_ms(3000), k, &w);
+		after = mono_ns();
+		cr_assert(w.ns >= before && w.ns <= after, "the send time "
+		    "(bytes 4-11) must be CLOCK_MONOTONIC in nanoseconds, in "
+		    "network byte order: ping %lu carried %llu read big-"
+		    "endian, but the clock read between %llu and %llu while "
+		    "the pinger ran", k, (unsigned long long)w.ns,
+		    (unsigned long long)before, (unsigned long long)after);
+		before = w.ns;
+		answer(srv, "127.0.0.1", &w);
+	}
+	finish(p, h_ms(3000), &r);
+	check_consistent(&r, 3);
+	cr_assert(r.rx == 3, "all 3 pings were answered at once, the summary "
+	    "says %ld received", r.rx);
+}
+
+Test(pinger, sends_a_ping_every_interval_whether_or_not_answered)
+{
+	int srv = h_udp_open("::1");
+	struct h_proc *p = start_pinger("::1", h_udp_port(srv), 3, 200,
+	    h_ms(2000));
+	struct wire w[3];
+	struct run r;
+	long gap;
+
+	/* Ping 0 answered at once, ping 1 not until ping 2 has come. */
+	get_ping(srv, h_ms(3000), 0, &w[0]);
+	answer(srv, "::1", &w[0]);
+	get_ping(srv, h_ms(3000), 1, &w[1]);
+	gap = w[1].at - w[0].at;
+	cr_assert(gap >= 150, "with -i 200, ping 1 came %ld ms after ping 0: "
+	    "pings go out every INTERVAL_MS, not as soon as the last reply "
+	    "comes", gap);
+	cr_assert(gap <= 200 + h_ms(150), "with -i 200, ping 1 came %ld ms "
+	    "after ping 0", gap);
+	get_ping(srv, h_ms(3000), 2, &w[2]);
+	gap = w[2].at - w[1].at;
+	cr_assert(gap >= 150 && gap <= 200 + h_ms(150), "with -i 200, ping 2 "
+	    "came %ld ms after ping 1, which was not answered yet: pings go "
+	    "out every INTERVAL_MS, not after waiting for the last reply",
+	    gap);
+	answer(srv, "::1", &w[1]);
+	answer(srv, "::1", &w[2]);
+
+	finish(p, h_ms(1000), &r);
+	check_consistent(&r, 3);
+	cr_assert(r.rx == 3 && r.ooo == 0, "3 pings answered in order within "
+	    "their timeout: expected 3 received, none out of order; got:\n%s",
+	    r.out);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Replies matched by sequence number: delayed, repeated, reordered, late. */
+
+Test(pinger, a_reply_held_back_by_the_server_shows_that_delay_as_its_rtt)
+{
+	int srv = h_udp_open("127.0.0.1");
+	struct h_proc *p = start_pinger("127.0.0.1", h_udp_port(srv), 1, -1,
+	    h_ms(3000));
+	struct wire w;
+	struct run r;
+	long held;
+	int i;
+
+	get_ping(srv, h_ms(3000), 0, &w);
+	pause_ms(srv, 150);
+	held = h_now_ms() - w.at;
+	answer(srv, "127.0.0.1", &w);
+	finish(p, h_ms(3000), &r);
+
+	i = find(&r, REPLY, 0, NULL);
+	cr_assert(i != -1, "the reply to seq=0 was not reported; got:\n%s",
+	    r.out);
+	cr_assert(r.ev[i].ms >= (double)held - 1, "the server held its reply "
+	    "to seq=0 for %ld ms, the pinger printed time=%.3f ms: the RTT "
+	    "runs from the ping's send time to the reply's arrival", held,
+	    r.ev[i].ms);
+	cr_assert(r.ev[i].ms <= (double)(held + h_ms(300)), "the server held "
+	    "its reply to seq=0 for %ld ms, the pinger printed time=%.3f ms",
+	    held, r.ev[i].ms);
+	check_consistent(&r, 1);
+	cr_assert(r.mdev == 0, "one reply: mdev should be 0.000, got %.3f",
+	    r.mdev);
+}
+
+Test(pinger, a_second_reply_to_a_ping_is_a_dup_not_a_fresh_reply)
+{
+	int srv = h_udp_open("127.0.0.1");
+	struct h_proc *p = start_pinger("127.0.0.1", h_udp_port(srv), 3, 50,
+	    h_ms(1000));
+	struct run r;
+	static const long want_seq[] = { 0, 0, 1, 1, 2 };
+	static const char *const want_tag[] = { "", "DUP!", "", "DUP!", "" };
+
+	/* Pings 0 and 1 answered twice; ping 2 once, so that the pinger
+	 * has read both copies of every other before it ends. */
+	for (unsigned long k = 0; k < 3; k++) {
+		struct wire w;
+
+		get_ping(srv, h_ms(3000), k, &w);
+		answer(srv, "127.0.0.1", &w);
+		if (k < 2)
+			answer(srv, "127.0.0.1", &w);
+	}
+	finish(p, h_ms(3000), &r);
+
+	cr_assert(r.rx == 3 && r.dup == 2, "the server answered seq=0 and "
+	    "seq=1 twice each, seq=2 once: expected 3 received and "
+	    "duplicates 2, the summary says %ld received, duplicates %ld: "
+	    "a second reply to the same seq is a duplicate, not a fresh "
+	    "reply; the output:\n%s", r.rx, r.dup, r.out);
+	cr_assert(r.nev == 5, "expected 5 reply lines, got:\n%s", r.out);
+	for (int i = 0; i < 5; i++)
+		cr_assert(r.ev[i].kind == REPLY && r.ev[i].seq == want_seq[i] &&
+		    strcmp(r.ev[i].tag, want_tag[i]) == 0, "line %d after "
+		    "PING should be the %s reply to seq=%ld%s, got \"%s\"",
+		    i + 2, *want_tag[i] ? "second" : "first", want_seq[i],
+		    *want_tag[i] ? ", marked (DUP!)" : "", r.ev[i].line);
+	check_consistent(&r, 3);
+}
+
+Test(pinger, replies_are_matched_by_seq_even_out_of_order)
+{
+	int srv = h_udp_open("127.0.0.1");
+	struct h_proc *p = start_pinger("127.0.0.1", h_udp_port(srv), 2, 100,
+	    h_ms(3000));
+	struct wire w0;
+	struct wire w1;
+	struct run r;
+
+	/* Hold ping 0 until ping 1 has come, then answer 1 before 0. */
+	get_ping(srv, h_ms(3000), 0, &w0);
+	get_ping(srv, h_ms(3000), 1, &w1);
+	answer(srv, "127.0.0.1", &w1);
+	answer(srv, "127.0.0.1", &w0);
+	finish(p, h_ms(3000), &r);
+
+	cr_assert(r.nev >= 1 && r.ev[0].kind == REPLY && r.ev[0].seq == 1,
+	    "the server answered seq=1 first, then seq=0, but the first "
+	    "reply line is \"%s\": match each reply to its ping by the "
+	    "sequence number it carries, not by arrival order",
+	    r.nev >= 1 ? r.ev[0].line : "(none)");
+	cr_assert(r.nev == 2 && r.ev[1].kind == REPLY && r.ev[1].seq == 0 &&
+	    strcmp(r.ev[1].tag, "out of order") == 0, "the reply to seq=0 "
+	    "came after the reply to seq=1: expected \"12 bytes from ...: "
+	    "seq=0 time=... ms (out of order)\" next; got:\n%s", r.out);
+	cr_assert(r.ev[1].ms >= 90 && r.ev[1].ms > r.ev[0].ms, "ping 0 "
+	    "waited for ping 1, sent 100 ms later, so its RTT must be the "
+	    "longer, at least 90 ms; got seq=0 time=%.3f, seq=1 time=%.3f: "
+	    "the RTT comes from the matching ping's send time, not the "
+	    "latest ping's", r.ev[1].ms, r.ev[0].ms);
+	check_consistent(&r, 2);
+	cr_assert(r.rx == 2 && r.ooo == 1, "both replies came within the "
+	    "timeout: expected 2 received, out of order 1; got:\n%s", r.out);
+}
+
+Test(pinger, a_reply_after_its_timeout_is_late_not_received)
+{
+	int srv = h_udp_open("::1");
+	long interval = h_ms(300);
+	long timeout = h_ms(150);
+	struct h_proc *p = start_pinger("::1", h_udp_port(srv), 2, interval,
+	    timeout);
+	struct wire w0;
+	struct wire w1;
+	struct run r;
+	int t;
+	int l;
+
+	/* Ping 1 comes INTERVAL after ping 0, long after its TIMEOUT. */
+	get_ping(srv, h_ms(3000), 0, &w0);
+	get_ping(srv, h_ms(3000), 1, &w1);
+	answer(srv, "::1", &w0);
+	answer(srv, "::1", &w1);
+	finish(p, h_ms(3000), &r);
+
+	t = find(&r, TIMEOUT, 0, NULL);
+	l = find(&r, REPLY, 0, NULL);
+	cr_assert(t != -1 && (l == -1 || t < l), "ping 0 was not answered "
+	    "within -t %ld: \"timeout for seq=0\" should come (before the "
+	    "late reply); got:\n%s", timeout, r.out);
+	cr_assert(l != -1 && strcmp(r.ev[l].tag, "late") == 0 &&
+	    r.late == 1 && r.rx == 1, "the reply to seq=0 came %ld ms after "
+	    "it was sent, after its %ld ms timeout: it must be reported "
+	    "(late) and counted as late, not as received (expected 1 "
+	    "received, late 1); got:\n%s", w1.at - w0.at, timeout, r.out);
+	cr_assert(r.ev[l].ms >= (double)timeout, "a late reply's time should "
+	    "be its real RTT, over the timeout: \"%s\"", r.ev[l].line);
+	cr_assert(find(&r, REPLY, 1, "") != -1, "ping 1 was answered at "
+	    "once: expected its plain reply line; got:\n%s", r.out);
+	check_consistent(&r, 2);
+	cr_assert(r.loss == 50, "1 of 2 received is 50%% packet loss");
+}
+
+/* ---------------------------------------------------------------------- */
+/* What is not a reply. */
+
+Test(pinger, ignores_garbage_and_strangers_and_counts_them)
+{
+	int srv = h_udp_open("127.0.0.1");
+	int stranger = h_udp_open("127.0.0.1");
+	struct h_proc *p = start_pinger("127.0.0.1", h_udp_port(srv), 1, -1,
+	    h_ms(3000));
+	struct wire w;
+	struct run r;
+	unsigned char longer[PING_LEN + 4];
+	unsigned char unknown[PING_LEN];
+	unsigned char forged[PING_LEN];
+	char want[160];
+	static const char *const why[] = {
+		"not 12 bytes", "not 12 bytes", "not 12 bytes",
+		"not a ping we sent", "not a ping we sent",
+		"not from the server"
+	};
+	static const long bytes[] = { 5, 0, 16, 12, 12, 12 };
+
+	get_ping(srv, h_ms(3000), 0, &w);
+	memcpy(longer, w.raw, PING_LEN);
+	memcpy(longer + PING_LEN, "more", 4);
+	memcpy(unknown, w.raw, PING_LEN);
+	put_be(unknown, 7, 4);
+	memcpy(forged, w.raw, PING_LEN);
+	put_be(forged + 4, w.ns + 1, 8);
+
+	/* Over loopback they arrive in the order sent, the echo last. */
+	h_udp_send(srv, "127.0.0.1", w.port, "hello", 5);
+	h_udp_send(srv, "127.0.0.1", w.port, "", 0);
+	h_udp_send(srv, "127.0.0.1", w.port, longer, sizeof(longer));
+	h_udp_send(srv, "127.0.0.1", w.port, unknown, sizeof(unknown));
+	h_udp_send(srv, "127.0.0.1", w.port, forged, sizeof(forged));
+	h_udp_send(stranger, "127.0.0.1", w.port, w.raw, PING_LEN);
+	answer(srv, "127.0.0.1", &w);
+	finish(p, h_ms(3000), &r);
+
+	for (int i = 0; i < 6; i++) {
+		uint16_t from = i == 5 ? h_udp_port(stranger) :
+		    h_udp_port(srv);
+
+		snprintf(want, sizeof(want), "ignored %ld bytes from "
+		    "127.0.0.1 port %u: %s", bytes[i], from, why[i]);
+		if (i == 5)
+			cr_assert(r.nev > i && strcmp(r.ev[i].line, want) == 0,
+			    "a stranger (port %u) sent a copy of ping 0; "
+			    "expected \"%s\", got \"%s\": a reply counts only "
+			    "if recvfrom says it came from the server's "
+			    "address and port", from, want,
+			    r.nev > i ? r.ev[i].line : "(nothing)");
+		else if (i >= 3)
+			cr_assert(r.nev > i && strcmp(r.ev[i].line, want) == 0,
+			    "the server sent 12 bytes that are no ping the "
+			    "pinger sent (%s); expected \"%s\", got \"%s\"",
+			    i == 3 ? "seq=7" : "seq=0 with another send time",
+			    want, r.nev > i ? r.ev[i].line : "(nothing)");
+		else
+			cr_assert(r.nev > i && strcmp(r.ev[i].line, want) == 0,
+			    "the server sent a %ld-byte datagram; expected "
+			    "\"%s\", got \"%s\"", bytes[i], want,
+			    r.nev > i ? r.ev[i].line : "(nothing)");
+	}
+	cr_assert(r.nev == 7 && fresh(&r.ev[6]) && r.ev[6].seq == 0 &&
+	    r.ev[6].tag[0] == '\0', "after 6 ignored datagrams the real echo "
+	    "of ping 0 should be its reply; got:\n%s", r.out);
+	check_consistent(&r, 1);
+	cr_assert(r.ign == 6 && r.rx == 1 && r.dup == 0, "expected 1 received, "
+	    "duplicates 0, ignored 6; got:\n%s", r.out);
+}
+
+Test(pinger, stray_datagrams_do_not_extend_the_timeout)
+{
+	int srv = h_udp_open("127.0.0.1");
+	int stranger = h_udp_open("127.0.0.1");
+	struct h_proc *p = start_pinger("127.0.0.1", h_udp_port(srv), 1, -1,
+	    300);
+	struct wire w;
+	struct run r;
+	long limit;
+	int status = -1;
+
+	/* A datagram from a stranger every 50 ms, until it ends. */
+	get_ping(srv, h_ms(3000), 0, &w);
+	limit = w.at + 300 + h_ms(500);
+	while (status == -1 && h_now_ms() < limit) {
+		h_udp_send(stranger, "127.0.0.1", w.port, "stray", 5);
+		status = h_wait(p, 50);
+	}
+	cr_assert(status != -1, "with -t 300 and no answer the pinger was "
+	    "still running %ld ms after its ping, while a stray datagram "
+	    "came every 50 ms: the timeout is a deadline from the ping's "
+	    "sending, not restarted by each datagram", h_now_ms() - w.at);
+	finish(p, h_ms(1000), &r);
+	check_consistent(&r, 1);
+	cr_assert(r.ign >= 1, "the strays should be reported ignored");
+}
+
+/* ---------------------------------------------------------------------- */
+/* Loss. */
+
+Test(pinger, unanswered_pings_time_out_and_count_as_loss)
+{
+	int srv = h_udp_open("127.0.0.1");
+	struct h_proc *p = start_pinger("127.0.0.1", h_udp_port(srv), 3, 50,
+	    h_ms(200));
+	struct wire w;
+	struct run r;
+
+	/* Answer seq=1 only: 2 of 3 lost, 66% rounded down. */
+	get_ping(srv, h_ms(3000), 0, &w);
+	get_ping(srv, h_ms(3000), 1, &w);
+	answer(srv, "127.0.0.1", &w);
+	get_ping(srv, h_ms(3000), 2, &w);
+	finish(p, h_ms(3000), &r);
+
+	cr_assert(find(&r, TIMEOUT, 0, NULL) != -1 &&
+	    find(&r, TIMEOUT, 2, NULL) != -1 &&
+	    find(&r, TIMEOUT, 1, NULL) == -1,
+	    "seq=0 and seq=2 were never answered: expected \"timeout for "
+	    "seq=0\" and \"timeout for seq=2\" (and none for seq=1); got:\n%s",
+	    r.out);
+	cr_assert(r.rx == 1 && r.loss == 66, "3 transmitted, 1 received: "
+	    "expected \"3 packets transmitted, 1 received, 66%% packet loss\" "
+	    "(rounded down); got:\n%s", r.out);
+	check_consistent(&r, 3);
+}
+
+Test(pinger, exits_1_when_nothing_answers)
+{
+	int srv = h_udp_open("::1");
+	struct h_proc *p = start_pinger("::1", h_udp_port(srv), 3, 50, 100);
+	struct wire w;
+	struct run r;
+	long elapsed;
+
+	get_ping(srv, h_ms(3000), 0, &w);
+	finish(p, h_ms(3000), &r);
+	elapsed = h_now_ms() - w.at;
+	cr_assert(r.status == 1, "nothing answered: the pinger should exit 1, "
+	    "it exited %d", r.status);
+	check_consistent(&r, 3);
+	cr_assert(r.rx == 0 && r.loss == 100 && !r.has_rtt, "expected \"3 "
+	    "packets transmitted, 0 received, 100%% packet loss\" and no rtt "
+	    "line; got:\n%s", r.out);
+	for (int k = 0; k < 3; k++)
+		cr_assert(r.nev == 3 && r.ev[k].kind == TIMEOUT &&
+		    r.ev[k].seq == k, "expected \"timeout for seq=0\", "
+		    "\"timeout for seq=1\", \"timeout for seq=2\"; got:\n%s",
+		    r.out);
+	/* The last ping goes 2 intervals after the first, then its timeout. */
+	cr_assert(elapsed >= 160, "with -c 3 -i 50 -t 100 the pinger should "
+	    "run 200 ms from its first ping (the last ping's timeout), it "
+	    "ended after %ld ms", elapsed);
+	cr_assert(elapsed <= 200 + h_ms(800), "with -c 3 -i 50 -t 100 the "
+	    "pinger took %ld ms from its first ping to end", elapsed);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The defaults: -c 10, -i 1000, -t 1000. */
+
+Test(pinger, sends_10_pings_by_default)
+{
+	uint16_t port;
+	struct h_proc *srv = h_server(h_bin("echo-server"), "127.0.0.1", &port);
+	struct h_proc *p = start_pinger("127.0.0.1", port, -1, 10, -1);
+	struct run r;
+
+	finish(p, h_ms(5000), &r);
+	check_consistent(&r, 10);
+	cr_assert(r.rx == 10, "10 pings to lesson 04's echo server should all "
+	    "be received; got:\n%s", r.out);
+	cr_assert_eq(h_stop(srv, SIGTERM), 0, "echo-server: SIGTERM exits 0");
+}
+
+Test(pinger, waits_1000_ms_between_pings_by_default)
+{
+	int srv = h_udp_open("127.0.0.1");
+	struct h_proc *p = start_pinger("127.0.0.1", h_udp_port(srv), 2, -1,
+	    -1);
+	struct wire w0;
+	struct wire w1;
+	struct run r;
+
+	get_ping(srv, h_ms(3000), 0, &w0);
+	answer(srv, "127.0.0.1", &w0);
+	get_ping(srv, h_ms(3000), 1, &w1);
+	answer(srv, "127.0.0.1", &w1);
+	cr_assert(w1.at - w0.at >= 900 && w1.at - w0.at <= 1000 + h_ms(300),
+	    "without -i, ping 1 should come 1000 ms after ping 0, it came "
+	    "after %ld ms", w1.at - w0.at);
+	finish(p, h_ms(3000), &r);
+	check_consistent(&r, 2);
+}
+
+Test(pinger, waits_1000_ms_for_a_reply_by_default)
+{
+	int srv = h_udp_open("127.0.0.1");
+	struct h_proc *p = start_pinger("127.0.0.1", h_udp_port(srv), 1, -1,
+	    -1);
+	struct wire w;
+	struct run r;
+	long elapsed;
+
+	get_ping(srv, h_ms(3000), 0, &w);
+	finish(p, h_ms(5000), &r);
+	elapsed = h_now_ms() - w.at;
+	cr_assert(elapsed >= 900 && elapsed <= 1000 + h_ms(500), "without -t "
+	    "a ping should time out after 1000 ms; the pinger ended %ld ms "
+	    "after its ping", elapsed);
+	check_consistent(&r, 1);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Lesson 04's echo server, directly and through tools/relay. */
+
+static void
+ping_echo_server(const char *host)
+{
+	uint16_t port;
+	struct h_proc *srv = h_server(h_bin("echo-server"), host, &port);
+	struct h_proc *p = start_pinger(host, port, 5, 20, h_ms(500));
+	struct run r;
+	char want[128];
+
+	finish(p, h_ms(5000), &r);
+	snprintf(want, sizeof(want), "PING %s port %u: 12 bytes of data\n",
+	    host, port);
+	cr_assert(strncmp(r.out, want, strlen(want)) == 0, "the first line "
+	    "should be \"%.*s\"; got:\n%s", (int)strlen(want) - 1, want, r.out);
+	check_consistent(&r, 5);
+	cr_assert(r.rx == 5 && r.nev == 5, "5 pings to lesson 04's echo server "
+	    "over loopback should be 5 replies, in order; got:\n%s", r.out);
+	for (int k = 0; k < 5; k++)
+		cr_assert(r.ev[k].seq == k, "reply %d should be seq=%d: \"%s\"",
+		    k + 1, k, r.ev[k].line);
+	cr_assert_eq(h_stop(srv, SIGTERM), 0, "echo-server: SIGTERM exits 0");
+}
+
+Test(pinger, pings_lesson_04s_echo_server_over_ipv4)
+{
+	ping_echo_server("127.0.0.1");
+}
+
+Test(pinger, pings_lesson_04s_echo_server_over_ipv6)
+{
+	ping_echo_server("::1");
+}
+
+/* The relay's own count of one direction, from its last lines. */
+struct relay_count {
+	unsigned long datagrams;
+	unsigned long dropped;
+	unsigned long duplicated;
+	unsigned long reordered;
+};
+
+static struct h_proc *
+start_relay(const char *option, const char *percent, const char *host,
+    uint16_t server_port, uint16_t *port)
+{
+	char portstr[8];
+
+	snprintf(portstr, sizeof(portstr), "%u", server_port);
+	return h_server_cmd((char *[]){ (char *)h_bin("relay"), "-s", "7",
+	    (char *)option, (char *)percent, "0", (char *)host, portstr,
+	    NULL }, false, port);
+}
+
+/* Stop the relay and read its counts of both directions. */
+static void
+stop_relay(struct h_proc *relay, struct relay_count *up,
+    struct relay_count *down)
+{
+	static const char *const dirs[] = { "c->s: ", "s->c: " };
+	struct relay_count *counts[] = { up, down };
+
+	cr_assert_eq(h_stop(relay, SIGTERM), 0, "relay: SIGTERM exits 0");
+	for (int i = 0; i < 2; i++) {
+		const char *line = strstr(h_stdout(relay), dirs[i]);
+		struct relay_count *c = counts[i];
+
+		cr_assert(line != NULL && sscanf(line + strlen(dirs[i]),
+		    "%lu datagrams, %lu dropped, %lu duplicated, %lu reordered",
+		    &c->datagrams, &c->dropped, &c->duplicated,
+		    &c->reordered) == 4, "the relay printed no \"%s...\" "
+		    "count: %s", dirs[i], h_stdout(relay));
+	}
+}
+
+Test(pinger, through_a_lossy_relay_counts_exactly_the_replies_that_came)
+{
+	enum { COUNT = 40 };
+	uint16_t port;
+	uint16_t relay_port;
+	struct h_proc *srv = h_server(h_bin("echo-server"), "127.0.0.1", &port);
+	struct h_proc *relay = start_relay("-l", "30", "127.0.0.1", port,
+	    &relay_port);
+	struct h_proc *p = start_pinger("127.0.0.1", relay_port, COUNT, 10,
+	    h_ms(300));
+	struct relay_count up;
+	struct relay_count down;
+	struct run r;
+	long passed;
+
+	finish(p, h_ms(10000), &r);
+	stop_relay(relay, &up, &down);
+	cr_assert_eq(h_stop(srv, SIGTERM), 0, "echo-server: SIGTERM exits 0");
+
+	check_consistent(&r, COUNT);
+	cr_assert(up.datagrams == COUNT, "the relay saw %lu pings, the "
+	    "pinger says it sent %d", up.datagrams, COUNT);
+	passed = (long)(down.datagrams - down.dropped);
+	cr_assert(r.rx == passed, "the relay passed %ld replies on to the "
+	    "pinger (of %lu, %lu lost), each within the timeout, but the "
+	    "pinger counted %ld received", passed, down.datagrams,
+	    down.dropped, r.rx);
+	cr_assert(r.rx > 0 && r.rx < COUNT && r.late == 0 && r.dup == 0,
+	    "with 30%% loss each way, expected some of %d pings received and "
+	    "some lost, none late or duplicated; got:\n%s", COUNT, r.out);
+}
+
+Test(pinger, through_a_duplicating_relay_reports_every_copy_as_dup)
+{
+	enum { COUNT = 5 };
+	uint16_t port;
+	uint16_t relay_port;
+	struct h_proc *srv = h_server(h_bin("echo-server"), "127.0.0.1", &port);
+	struct h_proc *relay = start_relay("-d", "100", "127.0.0.1", port,
+	    &relay_port);
+	struct h_proc *p = start_pinger("127.0.0.1", relay_port, COUNT,
+	    h_ms(50), h_ms(1000));
+	struct run r;
+
+	finish(p, h_ms(5000), &r);
+	/* Each ping went twice and each echo came back twice: 4 copies. */
+	cr_assert(r.rx == COUNT, "with -d 100 every ping and every reply is "
+	    "sent twice, so each of %d pings comes back 4 times: expected "
+	    "%d received, the rest (DUP!) (a second reply to the same seq is "
+	    "a duplicate, not a fresh reply), got %ld received; the "
+	    "output:\n%s", COUNT, COUNT, r.rx, r.out);
+	check_consistent(&r, COUNT);
+	/* The last ping's copies may come after the pinger has ended. */
+	cr_assert(r.dup >= 3 * (COUNT - 1) && r.dup <= 3 * COUNT, "each of "
+	    "%d pings came back 4 times: expected duplicates from %d to %d, "
+	    "got %ld", COUNT, 3 * (COUNT - 1), 3 * COUNT, r.dup);
+	for (long k = 0; k < COUNT - 1; k++)
+		cr_assert(find(&r, REPLY, k, "DUP!") != -1, "no (DUP!) line "
+		    "for seq=%ld, which came back 4 times; got:\n%s", k,
+		    r.out);
+	cr_assert_eq(h_stop(relay, SIGTERM), 0, "relay: SIGTERM exits 0");
+	cr_assert_eq(h_stop(srv, SIGTERM), 0, "echo-server: SIGTERM exits 0");
+}
+
+Test(pinger, through_a_reordering_relay_recognises_out_of_order_replies)
+{
+	enum { COUNT = 20 };
+	uint16_t port;
+	uint16_t relay_port;
+	struct h_proc *srv = h_server(h_bin("echo-server"), "::1", &port);
+	struct h_proc *relay = start_relay("-r", "40", "::1", port,
+	    &relay_port);
+	struct h_proc *p = start_pinger("::1", relay_port, COUNT, h_ms(20),
+	    h_ms(3000));
+	struct relay_count up;
+	struct relay_count down;
+	struct run r;
+
+	finish(p, h_ms(10000), &r);
+	stop_relay(relay, &up, &down);
+	cr_assert_eq(h_stop(srv, SIGTERM), 0, "echo-server: SIGTERM exits 0");
+
+	/* A held datagram waits at most 250 ms: nothing is lost. */
+	check_consistent(&r, COUNT);
+	cr_assert(r.rx == COUNT && r.late == 0 && r.dup == 0, "the relay "
+	    "reorders but never loses: expected all %d received, none late "
+	    "or duplicated; got:\n%s", COUNT, r.out);
+	cr_assert(up.reordered + down.reordered >= 2 && r.ooo >= 1,
+	    "the relay held back %lu pings and %lu replies to let the next "
+	    "overtake them, but the pinger found no reply out of order: "
+	    "match replies by sequence number, not arrival order; got:\n%s",
+	    up.reordered, down.reordered, r.out);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The command line. */
+
+struct bad_args {
+	char args[4][24];
+	int nargs;
+	char why[40];
+};
+
+ParameterizedTestParameters(pinger, bad_command_lines_exit_2_with_usage)
+{
+	static struct bad_args cases[] = {
+		{ { { 0 } }, 0, "no arguments" },
+		{ { "127.0.0.1" }, 1, "no port" },
+		{ { "127.0.0.1", "0" }, 2, "port 0" },
+		{ { "127.0.0.1", "65536" }, 2, "port 65536" },
+		{ { "127.0.0.1", "echo" }, 2, "a service name" },
+		{ { "127.0.0.1", "7", "extra" }, 3, "an extra argument" },
+		{ { "-c", "0", "127.0.0.1", "7" }, 4, "-c 0" },
+		{ { "-c", "100001", "127.0.0.1", "7" }, 4, "-c 100001" },
+		{ { "-c", "ten", "127.0.0.1", "7" }, 4, "-c ten" },
+		{ { "-i", "0", "127.0.0.1", "7" }, 4, "-i 0" },
+		{ { "-i", "3600001", "127.0.0.1", "7" }, 4, "-i 3600001" },
+		{ { "-t", "0", "127.0.0.1", "7" }, 4, "-t 0" },
+		{ { "-t", "-5", "127.0.0.1", "7" }, 4, "-t -5" },
+		{ { "-t", "1.5", "127.0.0.1", "7" }, 4, "-t 1.5" },
+		{ { "-t" }, 1, "-t without a value" },
+		{ { "-x", "127.0.0.1", "7" }, 3, "an unknown option" },
+	};
+
+	return cr_make_param_array(struct bad_args, cases,
+	    sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct bad_args *c, pinger,
+    bad_command_lines_exit_2_with_usage)
+{
+	char *argv[6];
+	struct h_proc *p;
+	int status;
+
+	argv[0] = (char *)h_lab_program();
+	for (int i = 0; i < c->nargs; i++)
+		argv[i + 1] = c->args[i];
+	argv[c->nargs + 1] = NULL;
+	p = h_spawn(argv, &(struct h_opts){ .wrap = true });
+	status = h_wait(p, h_ms(3000));
+	cr_assert_eq(status, 2, "with %s the pinger should exit 2 (usage), "
+	    "got %d", c->why, status);
+	cr_assert(strstr(h_stderr(p), USAGE) != NULL, "with %s stderr should "
+	    "hold \"%s\"; it has: %s", c->why, USAGE, h_stderr(p));
+	cr_assert_str_eq(h_stdout(p), "", "with %s nothing should go to "
+	    "stdout", c->why);
+}
+
+Test(pinger, an_unresolvable_host_exits_1)
+{
+	struct h_proc *p = start_pinger("no-such-host.invalid", 7, 1, -1, -1);
+	int status = h_wait(p, h_ms(10000));
+
+	cr_assert_eq(status, 1, "a host that does not resolve should exit 1, "
+	    "got %d", status);
+	cr_assert(strstr(h_stderr(p), "no-such-host.invalid: ") != NULL,
+	    "stderr should name the host, then getaddrinfo's reason; got: %s",
+	    h_stderr(p));
+	cr_assert_str_eq(h_stdout(p), "", "nothing should go to stdout");
+}

@@ -1,0 +1,342 @@
+/*
+ * safe-echo - an echo server that cannot be turned into a weapon.
+ *
+ * DELIBERATELY WRONG, to test the lab 04 suite: it keeps a bucket per
+ * address and port, so a sender that opens a new socket for each datagram
+ * is never limited.
+ *
+ * Lab 04, "Echo, safely".  An echo server answers whoever the source
+ * address of a datagram names, and UDP lets anyone write any source
+ * address.  So a forged datagram "from" another echo or chargen server
+ * starts two servers talking to each other forever (CVE-1999-0103), and a
+ * stream of forged datagrams makes us flood a victim.  This server refuses
+ * to answer the low ports where such services live, and gives each source
+ * address a token bucket: a burst of datagrams is echoed at once, and then
+ * only so many per second.
+ *
+ *   usage: safe-echo [-r per_second] [-b burst] [host] port
+ *
+ * SIGINT or SIGTERM prints what was received, echoed and dropped, and why.
+ */
+#include <err.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "net.h"
+
+/*
+ * Ports below 1024 are where the old services live: echo (7), discard
+ * (9), daytime (13), chargen (19), and DNS, NTP and the rest.  A
+ * client's port is one its kernel picked from the ephemeral range, far
+ * above, so a datagram "from" a low port is a service talking, or a
+ * forgery: either way, answering it is how the loops start.
+ */
+#define FIRST_CLIENT_PORT 1024
+
+/*
+ * The table of buckets has a fixed size.  One bucket per address we ever
+ * heard from would let anyone who forges source addresses make us grow
+ * until memory runs out: the rate limit would be the attack.
+ */
+#define MAX_SOURCES 1024
+
+struct bucket {
+	int family;                 /* AF_INET or AF_INET6; 0 when free */
+	unsigned char addr[16];     /* the source address */
+	unsigned port;              /* and its port */
+	double tokens;              /* datagrams it may send now */
+	struct timespec last;       /* when tokens was brought up to date */
+};
+
+/* Why a datagram was not echoed; the order of the summary's lines. */
+enum drop { LOW_PORT, RATE_LIMIT, TOO_MANY, NDROPS };
+
+static const char *const drop_reason[NDROPS] = {
+	"source port below 1024",
+	"over the rate limit",
+	"too many sources",
+};
+
+static struct bucket buckets[MAX_SOURCES];
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: safe-echo [-r per_second] [-b burst] [host] port\n");
+	exit(2);
+}
+
+/* The source port of a datagram, in host byte order. */
+static unsigned
+source_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+/*
+ * The bytes of a source's address, without its port: what a bucket is
+ * kept for.  Not per address and port: the kernel gives a client a new
+ * port for every socket, so a sender that opens a new socket for each
+ * datagram (or forges a new port each time) would get a new, full bucket
+ * each time.  Returns the address's length: 4 or 16.
+ */
+static size_t
+source_addr(const struct sockaddr_storage *ss, const unsigned char **bytes)
+{
+	if (ss->ss_family == AF_INET) {
+		*bytes = (const unsigned char *)
+		    &((const struct sockaddr_in *)ss)->sin_addr;
+		return 4;
+	}
+	*bytes = (const unsigned char *)
+	    &((const struct sockaddr_in6 *)ss)->sin6_addr;
+	return 16;
+}
+
+static double
+seconds_between(const struct timespec *from, const struct timespec *to)
+{
+	return (double)(to->tv_sec - from->tv_sec) +
+	    (double)(to->tv_nsec - from->tv_nsec) / 1e9;
+}
+
+/*
+ * Bring a bucket up to now: it gains per_second tokens a second since we
+ * last looked, and never holds more than burst.  The cap is the point: a
+ * source that was quiet for an hour may send one burst, not an hour's
+ * worth at once.  Time comes from CLOCK_MONOTONIC, which never jumps
+ * (the wall clock can be set back, or forward a day), and in fractions
+ * of a second: counting whole seconds with time() would refill in jolts.
+ */
+static void
+refill(struct bucket *b, const struct timespec *now, double per_second,
+    double burst)
+{
+	b->tokens += seconds_between(&b->last, now) * per_second;
+	if (b->tokens > burst)
+		b->tokens = burst;
+	b->last = *now;
+}
+
+/*
+ * The bucket of the address in ss, or a new, full one for an address we
+ * do not know.  A bucket that has refilled to burst is the same as a new
+ * one, so it can be forgotten to make room.  Returns NULL when every slot
+ * holds a source that is still paying off its datagrams.
+ *
+ * Why not forget the oldest bucket instead?  Then a sender that cycles
+ * through 1025 forged addresses would find each of its buckets forgotten,
+ * and so full again, every time it came back: no limit at all.  Refusing
+ * newcomers keeps the limit; the price is that while a flood fills the
+ * table, a new honest client waits until a bucket refills.
+ */
+static struct bucket *
+find_bucket(const struct sockaddr_storage *ss, const struct timespec *now,
+    double per_second, double burst)
+{
+	const unsigned char *addr;
+	size_t len = source_addr(ss, &addr);
+	struct bucket *room = NULL;
+
+	for (size_t i = 0; i < MAX_SOURCES; i++) {
+		struct bucket *b = &buckets[i];
+
+		if (b->family == ss->ss_family &&
+		    b->port == source_port(ss) &&
+		    memcmp(b->addr, addr, len) == 0) {
+			refill(b, now, per_second, burst);
+			return b;
+		}
+		if (room != NULL)
+			continue;
+		if (b->family == 0) {
+			room = b;
+		} else {
+			refill(b, now, per_second, burst);
+			if (b->tokens >= burst)
+				room = b;
+		}
+	}
+	if (room == NULL)
+		return NULL;
+	room->family = ss->ss_family;
+	memcpy(room->addr, addr, len);
+	room->port = source_port(ss);
+	room->tokens = burst;
+	room->last = *now;
+	return room;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static unsigned char buf[NET_MAX_DATAGRAM];
+	const char *host = NULL;
+	long per_second = 10;
+	long burst = 20;
+	long port;
+	unsigned long received = 0;
+	unsigned long echoed = 0;
+	unsigned long dropped[NDROPS] = { 0 };
+	struct addrinfo *ai;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	struct net_addrstr me;
+	int gaierr;
+	int fd;
+	int ch;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	while ((ch = getopt(argc, argv, "r:b:")) != -1) {
+		switch (ch) {
+		case 'r':
+			if (net_parse_number(optarg, 1, 1000000,
+			    &per_second) == -1) {
+				warnx("-r must be 1 to 1000000 datagrams a "
+				    "second: %s", optarg);
+				usage();
+			}
+			break;
+		case 'b':
+			if (net_parse_number(optarg, 1, 1000000,
+			    &burst) == -1) {
+				warnx("-b must be 1 to 1000000 datagrams: %s",
+				    optarg);
+				usage();
+			}
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 2)
+		host = argv[0];
+	else if (argc != 1)
+		usage();
+	if (net_parse_number(argv[argc - 1], 0, 65535, &port) == -1) {
+		warnx("port must be a number from 0 to 65535: %s",
+		    argv[argc - 1]);
+		usage();
+	}
+
+	/* One socket, bound to one address, both families: lesson 01. */
+	gaierr = net_resolve(host, (uint16_t)port, NET_PASSIVE, &ai);
+	if (gaierr != 0)
+		errx(1, "%s: %s", host ? host : "::", gai_strerror(gaierr));
+	fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+	if (fd == -1)
+		err(1, "socket");
+	if (ai->ai_family == AF_INET6) {
+		int off = 0;
+
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off,
+		    sizeof(off)) == -1)
+			err(1, "setsockopt IPV6_V6ONLY");
+	}
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1)
+		err(1, "bind");
+	freeaddrinfo(ai);
+
+	/* Before the first line: whoever reads it may signal us at once. */
+	if (net_catch_stop_signals() == -1)
+		err(1, "sigaction");
+
+	addrlen = sizeof(addr);
+	if (getsockname(fd, (struct sockaddr *)&addr, &addrlen) == -1)
+		err(1, "getsockname");
+	gaierr = net_addrstr((struct sockaddr *)&addr, addrlen, &me);
+	if (gaierr != 0)
+		errx(1, "getnameinfo: %s", gai_strerror(gaierr));
+	printf("starting up on %s port %s\n", me.host, me.port);
+	printf("limit %ld datagrams per second per address, burst %ld\n",
+	    per_second, burst);
+
+	for (;;) {
+		struct net_addrstr peer;
+		struct bucket *b;
+		struct timespec now;
+		ssize_t n;
+		ssize_t sent;
+		int ready;
+		int why = -1;
+
+		ready = net_wait_or_stop(fd);
+		if (ready == -1)
+			err(1, "pselect");
+		if (ready == 0)
+			break;
+
+		addrlen = sizeof(addr);
+		n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT,
+		    (struct sockaddr *)&addr, &addrlen);
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			continue;
+		if (n == -1)
+			err(1, "recvfrom");
+		if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
+			err(1, "clock_gettime");
+		received++;
+		gaierr = net_addrstr((struct sockaddr *)&addr, addrlen, &peer);
+		if (gaierr != 0)
+			errx(1, "getnameinfo: %s", gai_strerror(gaierr));
+		printf("received %zd bytes from %s port %s: \"", n, peer.host,
+		    peer.port);
+		net_print_escaped(stdout, buf, (size_t)n);
+		printf("\"\n");
+
+		/*
+		 * The port check comes first, and costs the source no token:
+		 * a forged datagram from a low port says nothing about the
+		 * real host at that address.
+		 */
+		if (source_port(&addr) < FIRST_CLIENT_PORT) {
+			why = LOW_PORT;
+		} else {
+			b = find_bucket(&addr, &now, (double)per_second,
+			    (double)burst);
+			if (b == NULL)
+				why = TOO_MANY;
+			else if (b->tokens < 1)
+				why = RATE_LIMIT;
+			else
+				b->tokens -= 1;
+		}
+		if (why != -1) {
+			dropped[why]++;
+			printf("dropped %zd bytes from %s port %s: %s\n", n,
+			    peer.host, peer.port, drop_reason[why]);
+			continue;
+		}
+
+		sent = sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&addr,
+		    addrlen);
+		if (sent == -1) {
+			warn("sendto %s port %s", peer.host, peer.port);
+			continue;
+		}
+		if (sent != n)
+			errx(1, "sendto: sent %zd of %zd bytes", sent, n);
+		echoed++;
+		printf("sent %zd bytes back to %s port %s\n", sent, peer.host,
+		    peer.port);
+	}
+
+	printf("received: %lu\n", received);
+	printf("echoed: %lu\n", echoed);
+	for (int i = 0; i < NDROPS; i++)
+		printf("dropped, %s: %lu\n", drop_reason[i], dropped[i]);
+	close(fd);
+	return 0;
+}
