@@ -185,24 +185,63 @@ net_catch_stop_signals(void)
 int
 net_wait_or_stop(int fd)
 {
+	fd_set readable;
+	int n;
+
 	if (fd < 0 || fd >= FD_SETSIZE) {
 		errno = EBADF;
 		return -1;
 	}
+	FD_ZERO(&readable);
+	FD_SET(fd, &readable);
+	n = net_wait_many_or_stop(fd + 1, &readable, -1);
+	return n > 0 ? 1 : n;
+}
+
+/*
+ * The same for a program with several sockets, or with something of its
+ * own to do at a time it knows (tools/relay: a delayed datagram falls due).
+ * *readable holds the descriptors to watch, all below nfds, and comes back
+ * holding those that are ready.  timeout_ms < 0 waits without a limit;
+ * otherwise the wait ends on a deadline, so a signal that interrupts it
+ * does not start it again.
+ * Returns how many are readable; 0 when it is time to stop; -1 with errno
+ * ETIMEDOUT (and *readable empty) when the time is up, or with another
+ * errno on error.
+ */
+int
+net_wait_many_or_stop(int nfds, fd_set *readable, int timeout_ms)
+{
+	const fd_set watch = *readable;
+	struct timespec deadline;
+
+	if (nfds < 0 || nfds > FD_SETSIZE) {
+		errno = EBADF;
+		return -1;
+	}
+	if (timeout_ms >= 0 && net_deadline(timeout_ms, &deadline) == -1)
+		return -1;
 	for (;;) {
-		fd_set readable;
+		struct timespec ts;
+		int left = timeout_ms >= 0 ? net_ms_left(&deadline) : 0;
 		int n;
 
 		if (stop_signal != 0)
 			return 0;
-		FD_ZERO(&readable);
-		FD_SET(fd, &readable);
-		n = pselect(fd + 1, &readable, NULL, NULL, NULL,
-		    catching ? &wait_mask : NULL);
-		if (n == -1 && errno != EINTR)
-			return -1;
+		*readable = watch;
+		ts.tv_sec = left / 1000;
+		ts.tv_nsec = (left % 1000) * 1000000L;
+		n = pselect(nfds, readable, NULL, NULL,
+		    timeout_ms >= 0 ? &ts : NULL, catching ? &wait_mask : NULL);
 		if (n > 0)
-			return 1;
+			return n;
+		if (n == 0) {
+			FD_ZERO(readable);
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (errno != EINTR)
+			return -1;
 	}
 }
 

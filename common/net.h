@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include <netdb.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 
 /*
@@ -53,6 +54,7 @@ int net_addrstr(const struct sockaddr *sa, socklen_t salen,
 int net_print_escaped(FILE *out, const void *data, size_t len);
 int net_catch_stop_signals(void);
 int net_wait_or_stop(int fd);
+int net_wait_many_or_stop(int nfds, fd_set *readable, int timeout_ms);
 int net_deadline(long ms, struct timespec *deadline);
 int net_ms_left(const struct timespec *deadline);
 

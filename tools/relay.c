@@ -42,7 +42,6 @@
 #include <err.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,89 +154,6 @@ percent(int option, const char *arg)
 		usage();
 	}
 	return pct;
-}
-
-/*
- * Stopping on SIGINT or SIGTERM without a race, as net.c's
- * net_catch_stop_signals and net_wait_or_stop do (read them first): the
- * signals stay blocked except inside pselect.  The relay needs two things
- * more: several sockets at once, and a timeout, to wake when a delayed
- * datagram falls due.  Same contracts as net.c's.
- */
-static volatile sig_atomic_t stop_signal;
-static sigset_t wait_mask;
-
-static void
-on_stop(int sig)
-{
-	stop_signal = sig;
-}
-
-/* Returns 0, or -1 with errno set. */
-static int
-catch_stop_signals(void)
-{
-	struct sigaction sa = { 0 };
-	sigset_t block;
-
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &block, &wait_mask) == -1)
-		return -1;
-	sigdelset(&wait_mask, SIGINT);
-	sigdelset(&wait_mask, SIGTERM);
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = 0;
-	if (sigaction(SIGINT, &sa, NULL) == -1 ||
-	    sigaction(SIGTERM, &sa, NULL) == -1)
-		return -1;
-	return 0;
-}
-
-/*
- * Waits until a descriptor in *readable (all below nfds) can be read, a
- * stop signal comes, or timeout_ms passes (-1: no limit), on a deadline
- * so that an interrupted wait does not start again.  Returns how many are
- * readable, left set in *readable; 0 when it is time to stop; -1 with
- * errno ETIMEDOUT (and *readable empty) when the time is up, or with
- * another errno on error.
- */
-static int
-wait_or_stop(int nfds, fd_set *readable, int timeout_ms)
-{
-	const fd_set watch = *readable;
-	struct timespec deadline;
-
-	if (nfds > FD_SETSIZE) {
-		errno = EBADF;
-		return -1;
-	}
-	if (timeout_ms >= 0 && net_deadline(timeout_ms, &deadline) == -1)
-		return -1;
-	for (;;) {
-		struct timespec ts;
-		int left = timeout_ms >= 0 ? net_ms_left(&deadline) : 0;
-		int n;
-
-		if (stop_signal != 0)
-			return 0;
-		*readable = watch;
-		ts.tv_sec = left / 1000;
-		ts.tv_nsec = (left % 1000) * 1000000L;
-		n = pselect(nfds, readable, NULL, NULL,
-		    timeout_ms >= 0 ? &ts : NULL, &wait_mask);
-		if (n > 0)
-			return n;
-		if (n == 0) {
-			FD_ZERO(readable);
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		if (errno != EINTR)
-			return -1;
-	}
 }
 
 /*
@@ -659,7 +575,7 @@ main(int argc, char *argv[])
 	freeaddrinfo(ai);
 
 	/* Before the first line: whoever reads it may signal us at once. */
-	if (catch_stop_signals() == -1)
+	if (net_catch_stop_signals() == -1)
 		err(1, "sigaction");
 
 	addrlen = sizeof(addr);
@@ -699,7 +615,7 @@ main(int argc, char *argv[])
 			if (clients[i].fd >= nfds)
 				nfds = clients[i].fd + 1;
 		}
-		ready = wait_or_stop(nfds, &readable, timeout);
+		ready = net_wait_many_or_stop(nfds, &readable, timeout);
 		if (ready == -1 && errno != ETIMEDOUT)
 			err(1, "pselect");
 		if (ready == 0)
