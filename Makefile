@@ -6,6 +6,8 @@
 #                      watch it come back
 #   make check         install what is missing, then run the whole suite:
 #                      gcc and clang, AddressSanitizer+UBSan, valgrind
+#   make test-lab LAB=01 SRC=path/to/hexdump-server.c
+#                      build your own lab program and run its lab's suite
 #   make clean         remove build/
 #
 # Your own CFLAGS, CPPFLAGS and LDFLAGS are added after ours, so
@@ -48,7 +50,7 @@ LAB_TEST_SRCS := $(sort $(wildcard tests/lab_*.c))
 TEST_RUNNERS := $(BUILD)/tests/lessons \
                 $(patsubst tests/%.c,$(BUILD)/tests/%,$(LAB_TEST_SRCS))
 
-.PHONY: all tests demo check check-one deps-build deps-test clean
+.PHONY: all tests demo check check-one test-lab deps-build deps-test clean
 .DEFAULT_GOAL := all
 
 all: $(PROGS)
@@ -93,6 +95,28 @@ tests: $(PROGS) $(WRONG_PROGS) $(TEST_RUNNERS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
+# A student's own lab program, built like the lessons (with SANITIZE=1 too)
+# into $(BUILD)/mine/, then tested by its lab's suite alone.  It is built
+# every time, so that SANITIZE=1 or not is always what was asked for.
+MINE := $(if $(SRC),$(BUILD)/mine/$(basename $(notdir $(SRC))))
+ifneq ($(MINE),)
+.PHONY: $(MINE)
+$(MINE): $(SRC) common/net.c common/net.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MF /dev/null -o $@ \
+	    $(SRC) common/net.c $(ALL_LDFLAGS) $(LDLIBS)
+endif
+
+test-lab:
+	@if [ -z "$(LAB)" ] || [ -z "$(SRC)" ]; then \
+	    echo "usage: make test-lab LAB=NN SRC=path/to/program.c" >&2; \
+	    exit 2; fi
+	@$(MAKE) --no-print-directory $(PROGS) $(MINE) $(BUILD)/tests/lab_$(LAB)
+	@BUILD=$(BUILD) LABEL="lab $(LAB)" UDPLAB_SUITES=lab_$(LAB) \
+	    UDPLAB_PROGRAM=$(MINE) \
+	    UDPLAB_TIME_FACTOR=$(if $(SANITIZE),3,$(TIME_FACTOR)) \
+	    ./scripts/run-suites
+
 # ---------------------------------------------------------------------------
 # Setup: install what is missing from Debian's packages (needs root or sudo).
 
@@ -129,7 +153,7 @@ TIME_FACTOR ?= 1
 check-one: tests
 	@BUILD=$(BUILD) LABEL="$(LABEL)" UDPLAB_TIME_FACTOR=$(TIME_FACTOR) \
 	    UDPLAB_VALGRIND=$(VALGRIND) UDPLAB_WRONG=$(WRONG) \
-	    ./scripts/run-suites
+	    UDPLAB_PROGRAM= UDPLAB_SUITES= ./scripts/run-suites
 
 clean:
 	rm -rf build
