@@ -728,12 +728,18 @@ numeric_addr(const char *host, uint16_t port)
 int
 h_udp_open(const char *host)
 {
-	struct addrinfo *ai = numeric_addr(host, 0);
+	return h_udp_open_port(host, 0);
+}
+
+int
+h_udp_open_port(const char *host, uint16_t port)
+{
+	struct addrinfo *ai = numeric_addr(host, port);
 	int fd = socket(ai->ai_family, SOCK_DGRAM, 0);
 
 	cr_assert(fd != -1, "socket: %s", strerror(errno));
 	cr_assert(bind(fd, ai->ai_addr, ai->ai_addrlen) == 0,
-	    "bind %s: %s", host, strerror(errno));
+	    "bind %s port %u: %s", host, (unsigned)port, strerror(errno));
 	freeaddrinfo(ai);
 	return fd;
 }

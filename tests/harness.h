@@ -95,6 +95,8 @@ pid_t h_pid(struct h_proc *p);
 
 /* UDP over loopback.  host is numeric: "127.0.0.1" or "::1". */
 int h_udp_open(const char *host);
+/* A socket bound to host and port: a stranger's, or a low port's. */
+int h_udp_open_port(const char *host, uint16_t port);
 uint16_t h_udp_port(int fd);
 void h_udp_send(int fd, const char *host, uint16_t port, const void *buf,
     size_t len);

@@ -24,29 +24,6 @@ TestSuite(checked_client, .init = h_init, .fini = h_cleanup,
 /* How long a reply may take to show in the client's output. */
 #define SHOW_MS 3000
 
-/* A UDP socket bound to host and a given port (h_udp_open binds port 0). */
-static int
-udp_open_port(const char *host, uint16_t port)
-{
-	struct addrinfo hints = { 0 };
-	struct addrinfo *ai;
-	char service[8];
-	int fd;
-	int e;
-
-	hints.ai_socktype = SOCK_DGRAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-	snprintf(service, sizeof(service), "%u", (unsigned)port);
-	e = getaddrinfo(host, service, &hints, &ai);
-	cr_assert(e == 0, "getaddrinfo %s: %s", host, gai_strerror(e));
-	fd = socket(ai->ai_family, SOCK_DGRAM, 0);
-	cr_assert(fd != -1, "socket: %s", strerror(errno));
-	cr_assert(bind(fd, ai->ai_addr, ai->ai_addrlen) == 0,
-	    "bind %s port %u: %s", host, (unsigned)port, strerror(errno));
-	freeaddrinfo(ai);
-	return fd;
-}
-
 /*
  * Start the client: "checked-client [-t MS] HOST PORT ARGS...", with
  * input (if any) on its standard input.  timeout_ms 0 leaves -t out.
@@ -201,7 +178,7 @@ check_stranger(const char *host, const char *stranger_host, bool same_port,
 	static const char real[] = "the real reply";
 	int srv = h_udp_open(host);
 	uint16_t sport = h_udp_port(srv);
-	int stranger = udp_open_port(stranger_host, same_port ? sport : 0);
+	int stranger = h_udp_open_port(stranger_host, same_port ? sport : 0);
 	uint16_t xport = h_udp_port(stranger);
 	struct h_proc *c = start_client(0, host, sport, msgs, NULL, 0);
 	struct sockaddr_storage from;

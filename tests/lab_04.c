@@ -43,29 +43,6 @@ static const char *const reason[NOUTCOMES] = {
 	"too many sources",
 };
 
-/* A UDP socket bound to host and a given port (h_udp_open binds port 0). */
-static int
-udp_open_port(const char *host, uint16_t port)
-{
-	struct addrinfo hints = { 0 };
-	struct addrinfo *ai;
-	char service[8];
-	int fd;
-	int e;
-
-	hints.ai_socktype = SOCK_DGRAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-	snprintf(service, sizeof(service), "%u", (unsigned)port);
-	e = getaddrinfo(host, service, &hints, &ai);
-	cr_assert(e == 0, "getaddrinfo %s: %s", host, gai_strerror(e));
-	fd = socket(ai->ai_family, SOCK_DGRAM, 0);
-	cr_assert(fd != -1, "socket: %s", strerror(errno));
-	cr_assert(bind(fd, ai->ai_addr, ai->ai_addrlen) == 0,
-	    "bind %s port %u: %s", host, (unsigned)port, strerror(errno));
-	freeaddrinfo(ai);
-	return fd;
-}
-
 /*
  * Start "safe-echo [-r R] [-b B] [HOST] 0" (R or B 0: that option left
  * out) and check that its second line names the limits in force.
@@ -600,7 +577,7 @@ Test(safe_echo_netns, low_source_ports_are_refused_without_spending_tokens)
 
 		snprintf(what, sizeof(what), "a datagram from source port %u",
 		    (unsigned)low[i]);
-		fd = udp_open_port("127.0.0.1", low[i]);
+		fd = h_udp_open_port("127.0.0.1", low[i]);
 		o = exchange(srv, "127.0.0.1", port, fd, "127.0.0.1",
 		    "ping", 4, what);
 		cr_assert(o == LOW_PORT, "a datagram from source port %u "
@@ -614,7 +591,7 @@ Test(safe_echo_netns, low_source_ports_are_refused_without_spending_tokens)
 		tally[o]++;
 		close(fd);
 	}
-	fd = udp_open_port("127.0.0.1", 1024);
+	fd = h_udp_open_port("127.0.0.1", 1024);
 	o = exchange(srv, "127.0.0.1", port, fd, "127.0.0.1", "ping", 4,
 	    "a datagram from source port 1024");
 	cr_assert(o != LOW_PORT, "a datagram from source port 1024 was "
