@@ -38,9 +38,11 @@ ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
 PROG_SRCS := $(sort $(wildcard lessons/*/*.c solutions/*/*.c tools/*.c))
 PROGS := $(addprefix $(BUILD)/,$(basename $(notdir $(PROG_SRCS))))
 
-# The deliberately wrong lab solutions (tests/wrong/NN-lab/NAME/*.c), each
-# built without sanitizers into $(BUILD)/wrong/NN-lab/NAME.
-WRONG_DIRS := $(sort $(dir $(wildcard tests/wrong/*/*/*.c)))
+# The deliberately wrong lab solutions: each is the reference solution with
+# one mistake, kept as a patch (tests/wrong/NN-lab/MISTAKE/mistake.diff) so
+# that the mistake is all it shows, and built without sanitizers into
+# $(BUILD)/wrong/NN-lab/MISTAKE.
+WRONG_DIRS := $(sort $(dir $(wildcard tests/wrong/*/*/mistake.diff)))
 WRONG_PROGS := $(patsubst tests/wrong/%/,$(BUILD)/wrong/%,$(WRONG_DIRS))
 
 # The Criterion suites: tests/lessons_*.c make one runner, each lab its own.
@@ -69,11 +71,16 @@ $(PROGS):
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Wrong solutions: plain flags, whatever SANITIZE says, so that each fails
-# the lab's tests for its mistake and not for a sanitizer report.
-$(BUILD)/wrong/%: tests/wrong/%/*.c common/net.c common/net.h
-	@mkdir -p $(dir $@)
+# the lab's tests for its mistake and not for a sanitizer report.  A patch
+# that no longer applies to its solution stops the build: update the patch.
+wrong_solution = $(wildcard solutions/$(patsubst %/,%,$(dir $(1)))/*.c)
+.SECONDEXPANSION:
+$(BUILD)/wrong/%: tests/wrong/%/mistake.diff $$(call wrong_solution,$$*) \
+    common/net.c common/net.h
+	@mkdir -p $@.src
+	patch -s -o $@.src/$(notdir $(word 2,$^)) $(word 2,$^) $<
 	$(CC) $(STD_CPPFLAGS) $(STD_CFLAGS) -MF /dev/null -o $@ \
-	    $(filter %.c,$^) $(CFLAGS) $(LDFLAGS)
+	    $@.src/$(notdir $(word 2,$^)) common/net.c $(CFLAGS) $(LDFLAGS)
 
 # Test runners: never sanitized themselves (they test sanitized programs).
 TEST_CFLAGS = $(STD_CFLAGS) $(CFLAGS) -pthread
