@@ -745,6 +745,16 @@ h_udp_open_port(const char *host, uint16_t port)
 }
 
 uint16_t
+h_free_port(const char *host)
+{
+	int fd = h_udp_open(host);
+	uint16_t port = h_udp_port(fd);
+
+	close(fd);
+	return port;
+}
+
+uint16_t
 h_sockaddr_port(const struct sockaddr_storage *ss)
 {
 	if (ss->ss_family == AF_INET)

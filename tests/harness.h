@@ -98,6 +98,13 @@ int h_udp_open(const char *host);
 /* A socket bound to host and port: a stranger's, or a low port's. */
 int h_udp_open_port(const char *host, uint16_t port);
 uint16_t h_udp_port(int fd);
+/*
+ * A UDP port that was free on host a moment ago, for the few tests that
+ * check a server binds the port it is given (all others pass 0, so that
+ * tests in parallel never collide).  The kernel hands out ports at random
+ * over some 28000, so another taker in between is unlikely, not impossible.
+ */
+uint16_t h_free_port(const char *host);
 void h_udp_send(int fd, const char *host, uint16_t port, const void *buf,
     size_t len);
 /* A datagram within ms: its length, or -1 on timeout.  from may be NULL. */
