@@ -491,7 +491,10 @@ main(int argc, char *argv[])
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	while ((ch = getopt(argc, argv, "l:d:r:D:s:v")) != -1) {
+	for (;;) {
+		ch = getopt(argc, argv, "l:d:r:D:s:v");
+		if (ch == -1)
+			break;
 		switch (ch) {
 		case 'l':
 			loss_pct = percent(ch, optarg);

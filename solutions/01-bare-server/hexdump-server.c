@@ -135,7 +135,10 @@ main(int argc, char *argv[])
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	while ((ch = getopt(argc, argv, "n:")) != -1) {
+	for (;;) {
+		ch = getopt(argc, argv, "n:");
+		if (ch == -1)
+			break;
 		switch (ch) {
 		case 'n':
 			if (net_parse_number(optarg, 1, INT_MAX,

@@ -57,7 +57,10 @@ main(int argc, char *argv[])
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	while ((ch = getopt(argc, argv, "m:")) != -1) {
+	for (;;) {
+		ch = getopt(argc, argv, "m:");
+		if (ch == -1)
+			break;
 		switch (ch) {
 		case 'm':
 			/* The bytes of the text, without the NUL that ends

@@ -166,7 +166,10 @@ main(int argc, char *argv[])
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	while ((ch = getopt(argc, argv, "t:")) != -1) {
+	for (;;) {
+		ch = getopt(argc, argv, "t:");
+		if (ch == -1)
+			break;
 		switch (ch) {
 		case 't':
 			if (net_parse_number(optarg, 1, 3600000,

@@ -190,7 +190,10 @@ main(int argc, char *argv[])
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	while ((ch = getopt(argc, argv, "r:b:")) != -1) {
+	for (;;) {
+		ch = getopt(argc, argv, "r:b:");
+		if (ch == -1)
+			break;
 		switch (ch) {
 		case 'r':
 			if (net_parse_number(optarg, 1, 1000000,

@@ -290,7 +290,10 @@ main(int argc, char *argv[])
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	while ((ch = getopt(argc, argv, "c:i:t:")) != -1) {
+	for (;;) {
+		ch = getopt(argc, argv, "c:i:t:");
+		if (ch == -1)
+			break;
 		switch (ch) {
 		case 'c':
 			if (net_parse_number(optarg, 1, MAX_COUNT,
