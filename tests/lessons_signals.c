@@ -29,8 +29,11 @@ ParameterizedTestParameters(signals, right_after_the_first_line_exit_0)
 
 /*
  * The signal goes the moment the first line is read: a server that
- * installs its handler after announcing itself dies of it (128 + N); one
- * that checks a flag and then blocks in recvfrom never wakes up.
+ * installs its handler after announcing itself dies of it (128 + N).  A
+ * server that checks a flag and then blocks in recvfrom has a window
+ * between the two; a signal that lands in it is missed, and every signal
+ * is, if the handler makes recvfrom restart (signal(), SA_RESTART): the
+ * server then hangs and h_stop fails the test.
  */
 ParameterizedTest(struct server_signal *c, signals,
     right_after_the_first_line_exit_0)

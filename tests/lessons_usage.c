@@ -3,8 +3,10 @@
 #include <criterion/parameterized.h>
 
 #include <netdb.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -138,4 +140,44 @@ ParameterizedTest(struct unresolvable *c, usage, unresolvable_hosts_exit_1)
 	    strstr(err, gai_strerror(EAI_AGAIN)) != NULL ||
 	    strstr(err, gai_strerror(EAI_FAIL)) != NULL,
 	    "stderr should carry gai_strerror's words, got: %s", err);
+}
+
+/* Every other test passes port 0; a server must also take the one given. */
+struct server_name {
+	char prog[16];
+};
+
+ParameterizedTestParameters(usage, servers_bind_the_port_given)
+{
+	static struct server_name cases[] = {
+		{ "bare-server" }, { "fixed-reply" }, { "echo-server" },
+	};
+
+	return cr_make_param_array(struct server_name, cases,
+	    sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct server_name *c, usage, servers_bind_the_port_given)
+{
+	uint16_t want = h_free_port("127.0.0.1");
+	char arg[8];
+	char from[32];
+	uint16_t got;
+	struct h_proc *srv;
+	int fd;
+
+	snprintf(arg, sizeof(arg), "%u", (unsigned)want);
+	srv = h_server_cmd((char *[]){ (char *)h_bin(c->prog), "127.0.0.1",
+	    arg, NULL }, true, &got);
+	cr_assert_eq(got, want, "%s 127.0.0.1 %u announced port %u",
+	    c->prog, (unsigned)want, (unsigned)got);
+	fd = h_udp_open("127.0.0.1");
+	h_udp_send(fd, "127.0.0.1", want, "hi", 2);
+	snprintf(from, sizeof(from), "port %u", (unsigned)h_udp_port(fd));
+	cr_assert(h_stdout_has(srv, from, h_ms(3000)),
+	    "%s 127.0.0.1 %u never logged a datagram sent to port %u: "
+	    "%s", c->prog, (unsigned)want, (unsigned)want, h_stdout(srv));
+	close(fd);
+	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should end %s with "
+	    "exit 0", c->prog);
 }
