@@ -147,7 +147,8 @@ struct server_name {
 	char prog[16];
 };
 
-ParameterizedTestParameters(usage, servers_bind_the_port_given)
+static struct criterion_test_params
+the_servers(void)
 {
 	static struct server_name cases[] = {
 		{ "bare-server" }, { "fixed-reply" }, { "echo-server" },
@@ -155,6 +156,11 @@ ParameterizedTestParameters(usage, servers_bind_the_port_given)
 
 	return cr_make_param_array(struct server_name, cases,
 	    sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTestParameters(usage, servers_bind_the_port_given)
+{
+	return the_servers();
 }
 
 ParameterizedTest(struct server_name *c, usage, servers_bind_the_port_given)
@@ -177,6 +183,40 @@ ParameterizedTest(struct server_name *c, usage, servers_bind_the_port_given)
 	cr_assert(h_stdout_has(srv, from, h_ms(3000)),
 	    "%s 127.0.0.1 %u never logged a datagram sent to port %u: "
 	    "%s", c->prog, (unsigned)want, (unsigned)want, h_stdout(srv));
+	close(fd);
+	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should end %s with "
+	    "exit 0", c->prog);
+}
+
+/* A host may be a name: getaddrinfo, not inet_pton, reads it. */
+ParameterizedTestParameters(usage, servers_take_a_host_name)
+{
+	return the_servers();
+}
+
+ParameterizedTest(struct server_name *c, usage, servers_take_a_host_name)
+{
+	const char *host;
+	char from[32];
+	uint16_t port;
+	struct h_proc *srv;
+	int fd;
+
+	srv = h_server(h_bin(c->prog), "localhost", &port);
+	/* localhost is 127.0.0.1, ::1 or both; the server binds the first. */
+	if (strstr(h_stdout(srv), " 127.0.0.1 port ") != NULL)
+		host = "127.0.0.1";
+	else if (strstr(h_stdout(srv), " ::1 port ") != NULL)
+		host = "::1";
+	else
+		cr_assert_fail("%s localhost 0 should announce 127.0.0.1 or "
+		    "::1, said: %s", c->prog, h_stdout(srv));
+	fd = h_udp_open(host);
+	h_udp_send(fd, host, port, "hi", 2);
+	snprintf(from, sizeof(from), "port %u", (unsigned)h_udp_port(fd));
+	cr_assert(h_stdout_has(srv, from, h_ms(3000)),
+	    "%s localhost never logged a datagram sent to %s port %u: %s",
+	    c->prog, host, (unsigned)port, h_stdout(srv));
 	close(fd);
 	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should end %s with "
 	    "exit 0", c->prog);
