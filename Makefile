@@ -33,6 +33,9 @@ endif
 ALL_CFLAGS = $(STD_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
 ALL_CPPFLAGS = $(STD_CPPFLAGS) $(CPPFLAGS)
 ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
+# The C library's maths (sqrt for the pinger's deviation) is a library of
+# its own on Linux, libm: every program may use it, a student's too.
+ALL_LDLIBS = -lm $(LDLIBS)
 
 # Every program is one .c file with common/net.c; its name is the file's.
 PROG_SRCS := $(sort $(wildcard lessons/*/*.c solutions/*/*.c tools/*.c))
@@ -68,7 +71,7 @@ endef
 $(foreach s,$(PROG_SRCS),$(eval $(call prog_rule,$(s))))
 
 $(PROGS):
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(ALL_LDLIBS)
 
 # Wrong solutions: plain flags, whatever SANITIZE says, so that each fails
 # the lab's tests for its mistake and not for a sanitizer report.  A patch
@@ -80,7 +83,8 @@ $(BUILD)/wrong/%: tests/wrong/%/mistake.diff $$(call wrong_solution,$$*) \
 	@mkdir -p $@.src
 	patch -s -o $@.src/$(notdir $(word 2,$^)) $(word 2,$^) $<
 	$(CC) $(STD_CPPFLAGS) $(STD_CFLAGS) -MF /dev/null -o $@ \
-	    $@.src/$(notdir $(word 2,$^)) common/net.c $(CFLAGS) $(LDFLAGS)
+	    $@.src/$(notdir $(word 2,$^)) common/net.c $(CFLAGS) $(LDFLAGS) \
+	    $(ALL_LDLIBS)
 
 # Test runners: never sanitized themselves (they test sanitized programs).
 TEST_CFLAGS = $(STD_CFLAGS) $(CFLAGS) -pthread
@@ -111,7 +115,7 @@ ifneq ($(MINE),)
 $(MINE): $(SRC) common/net.c common/net.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MF /dev/null -o $@ \
-	    $(SRC) common/net.c $(ALL_LDFLAGS) $(LDLIBS)
+	    $(SRC) common/net.c $(ALL_LDFLAGS) $(ALL_LDLIBS)
 endif
 
 test-lab:

@@ -576,6 +576,8 @@ reap_within(struct h_proc *p, long ms)
 			return false;
 		if (ms_until(&deadline) == 0)
 			return false;
+		/* waitpid has no timeout: poll it, every 2 ms, until the
+		 * deadline. */
 		nanosleep(&(struct timespec){ .tv_nsec = 2000000 }, NULL);
 	}
 }
