@@ -227,9 +227,13 @@ main(int argc, char *argv[])
 		hexdump(buf, (size_t)n);
 
 		/*
-		 * Senders are remembered only with -n, and so at most COUNT
-		 * of them: a server that kept every sender forever would
-		 * let anyone fill its memory by sending from new ports.
+		 * Senders are remembered only with -n: a server that kept
+		 * every sender forever would let anyone fill its memory by
+		 * sending from new ports.  -n bounds the list by COUNT and
+		 * no better, and COUNT may be 2147483647; each datagram also
+		 * searches the whole list, so the time grows with its square.
+		 * Fine for a lab; a server open to strangers would cap the
+		 * list and look senders up in a hash table.
 		 */
 		if (count > 0) {
 			datagrams++;
@@ -246,6 +250,17 @@ main(int argc, char *argv[])
 		printf("senders: %zu\n", senders.count);
 	}
 	free(senders.list);
-	close(fd);
+	if (close(fd) == -1)
+		err(1, "close");
+
+	/*
+	 * Line buffering wrote each line as it was printed.  A write that
+	 * failed then, to a full disk say (try "> /dev/full"), may leave
+	 * nothing for fflush() to retry (glibc drops the bytes), only the
+	 * stream's error flag, which ferror() reads.  Without this check the
+	 * server would exit 0 with its dump cut short.
+	 */
+	if (fflush(stdout) == EOF || ferror(stdout))
+		errx(1, "stdout: a write failed");
 	return 0;
 }

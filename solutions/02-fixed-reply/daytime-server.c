@@ -192,6 +192,17 @@ main(int argc, char *argv[])
 		printf("\"\n");
 	}
 
-	close(fd);
+	if (close(fd) == -1)
+		err(1, "close");
+
+	/*
+	 * Line buffering wrote each line as it was printed.  A write that
+	 * failed then, to a full disk say (try "> /dev/full"), may leave
+	 * nothing for fflush() to retry (glibc drops the bytes), only the
+	 * stream's error flag, which ferror() reads.  Without this check the
+	 * server would exit 0 with its log cut short.
+	 */
+	if (fflush(stdout) == EOF || ferror(stdout))
+		errx(1, "stdout: a write failed");
 	return 0;
 }
