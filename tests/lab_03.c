@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,57 +111,113 @@ expect_received(struct h_proc *c, const void *data, size_t len,
 	expect_line(c, want, what);
 }
 
+/* The client's exit status; when says after what it should have exited. */
 static int
-exit_status(struct h_proc *c)
+exit_status(struct h_proc *c, const char *when)
 {
 	int status = h_wait(c, h_ms(SHOW_MS));
 
-	cr_assert(status != -1, "the client did not exit within %ld ms of "
-	    "its last reply", h_ms(SHOW_MS));
+	cr_assert(status != -1, "the client did not exit within %ld ms %s",
+	    h_ms(SHOW_MS), when);
 	return status;
+}
+
+/*
+ * The client's next datagram at the server socket srv must hold msg;
+ * what says which message it is.  Returns the client's port.
+ */
+static uint16_t
+expect_message(int srv, const char *msg, const char *what)
+{
+	struct sockaddr_storage from;
+	char got[64];
+	ssize_t n = expect_request(srv, got, sizeof(got), &from, what);
+
+	cr_assert(n == (ssize_t)strlen(msg) && memcmp(got, msg, (size_t)n) == 0,
+	    "%s should be a datagram holding \"%s\" (%zu bytes), it held %zd "
+	    "bytes: \"%s\". One datagram per message, in order", what, msg,
+	    strlen(msg), n, h_escape(got, (size_t)n));
+	return h_sockaddr_port(&from);
+}
+
+/*
+ * The client was started with msgs (NULL-terminated) for the server
+ * socket srv on 127.0.0.1; answer each with "reply N" and check the
+ * client's two lines for it.  how says how the client was started.
+ */
+static void
+answer_each(struct h_proc *c, int srv, const char *const *msgs,
+    const char *how)
+{
+	uint16_t sport = h_udp_port(srv);
+
+	for (int i = 0; msgs[i] != NULL; i++) {
+		char reply[64];
+		char what[128];
+		uint16_t cport;
+		int len;
+
+		snprintf(what, sizeof(what), "%s, message %d (\"%s\")", how,
+		    i + 1, msgs[i]);
+		cport = expect_message(srv, msgs[i], what);
+		len = snprintf(reply, sizeof(reply), "reply %d", i + 1);
+		h_udp_send(srv, "127.0.0.1", cport, reply, (size_t)len);
+		expect_sent(c, strlen(msgs[i]), "127.0.0.1", sport, what);
+		snprintf(what, sizeof(what), "%s: the server answered message "
+		    "%d, the client should print that reply", how, i + 1);
+		expect_received(c, reply, (size_t)len, "127.0.0.1", sport,
+		    what);
+	}
 }
 
 Test(checked_client, sends_each_message_and_prints_each_reply)
 {
 	static const char *const msgs[] = { "one", "two words", "three",
 		NULL };
-	static const char *const ordinal[] = { "first", "second", "third" };
+	int srv = h_udp_open("127.0.0.1");
+	struct h_proc *c = start_client(0, "127.0.0.1", h_udp_port(srv), msgs,
+	    NULL, 0);
+	const char *line;
+	int status;
+
+	answer_each(c, srv, msgs, "sent 3 messages");
+	status = exit_status(c, "after its last reply");
+	cr_assert(status == 0, "every message got its reply: the exit status "
+	    "should be 0, got %d (stderr: %s)", status, h_stderr(c));
+	line = h_line(c, 0);
+	cr_assert(line == NULL, "after the last reply the client should print "
+	    "nothing more; it printed\n  %s", line);
+}
+
+Test(checked_client, messages_after_the_host_may_start_with_a_dash)
+{
+	static const char *const msgs[] = { "-t", "--", "-x", NULL };
 	int srv = h_udp_open("127.0.0.1");
 	uint16_t sport = h_udp_port(srv);
 	struct h_proc *c = start_client(0, "127.0.0.1", sport, msgs, NULL, 0);
-	int status;
+	struct pollfd pfd = { .fd = srv, .events = POLLIN };
+	long give_up = h_now_ms() + h_ms(SHOW_MS);
+	int ready = 0;
+	int status = -1;
 
-	for (int i = 0; i < 3; i++) {
-		char got[64];
-		char reply[64];
-		char what[96];
-		struct sockaddr_storage from;
-		ssize_t n;
-		int len;
-
-		snprintf(what, sizeof(what), "the %s message (\"%s\")",
-		    ordinal[i], msgs[i]);
-		n = expect_request(srv, got, sizeof(got), &from, what);
-		cr_assert(n == (ssize_t)strlen(msgs[i]) &&
-		    memcmp(got, msgs[i], (size_t)n) == 0,
-		    "the %s datagram should hold \"%s\" (%zu bytes), it held "
-		    "%zd bytes: one datagram per message, in order", ordinal[i],
-		    msgs[i], strlen(msgs[i]), n);
-		len = snprintf(reply, sizeof(reply), "reply %d", i + 1);
-		h_udp_send(srv, "127.0.0.1", h_sockaddr_port(&from), reply,
-		    (size_t)len);
-		expect_sent(c, strlen(msgs[i]), "127.0.0.1", sport, what);
-		snprintf(what, sizeof(what), "sent 3 messages; the server "
-		    "answered the %s, the client should print that reply",
-		    ordinal[i]);
-		expect_received(c, reply, (size_t)len, "127.0.0.1", sport,
-		    what);
+	/* Wait without reading (answer_each reads the first datagram), and
+	 * stop waiting if the client exits without sending. */
+	while (ready == 0 && status == -1 && h_now_ms() < give_up) {
+		ready = poll(&pfd, 1, 50);
+		if (ready == 0)
+			status = h_wait(c, 0);
 	}
-	status = exit_status(c);
+	cr_assert(ready == 1, "checked-client 127.0.0.1 %u -t -- -x: after "
+	    "the host and port every argument is a message, even one that "
+	    "starts with \"-\", but nothing reached the server (exit status "
+	    "%d, -1 if still running; stderr: %s). Options come before the "
+	    "host: does getopt() look for them among the messages? GNU getopt "
+	    "does (with _GNU_SOURCE); POSIX getopt stops at the host",
+	    (unsigned)sport, status, h_stderr(c));
+	answer_each(c, srv, msgs, "sent the messages -t, -- and -x");
+	status = exit_status(c, "after its last reply");
 	cr_assert(status == 0, "every message got its reply: the exit status "
 	    "should be 0, got %d (stderr: %s)", status, h_stderr(c));
-	cr_assert(h_line(c, 0) == NULL, "after the last reply the client "
-	    "should print nothing more");
 }
 
 /*
@@ -213,7 +270,7 @@ check_stranger(const char *host, const char *stranger_host, bool same_port,
 	expect_received(c, real, sizeof(real) - 1, host, sport,
 	    "after ignoring the stranger the client should take the "
 	    "server's reply");
-	status = exit_status(c);
+	status = exit_status(c, "after its reply");
 	cr_assert(status == 0, "\"hello\" got its reply from the server: the "
 	    "exit status should be 0, got %d", status);
 }
@@ -298,7 +355,8 @@ Test(checked_client, prints_stray_datagrams_and_the_reply_escaped)
 	    "127.0.0.1", sport);
 	expect_bytes_line(c, want, "then the server replied with 7 bytes with "
 	    "a NUL at byte 3");
-	cr_assert(exit_status(c) == 0, "the message got its reply: the exit "
+	cr_assert(exit_status(c, "after its reply") == 0, "the message got its "
+	    "reply: the exit "
 	    "status should be 0");
 }
 
@@ -311,16 +369,18 @@ Test(checked_client, times_out_on_a_message_and_goes_on_with_the_next)
 	    0);
 	struct sockaddr_storage from;
 	char got[64];
+	uint16_t cport;
 	long asked;
 	long waited;
 	ssize_t n;
 	int status;
 
-	expect_request(srv, got, sizeof(got), &from, "the first message");
-	h_udp_send(srv, "127.0.0.1", h_sockaddr_port(&from), "1", 1);
-	/* "two" gets no answer. */
-	expect_request(srv, got, sizeof(got), &from, "the second message");
+	cport = expect_message(srv, "one", "the first message");
+	/* The client sends "two" only once it has "1", so after this. */
 	asked = h_now_ms();
+	h_udp_send(srv, "127.0.0.1", cport, "1", 1);
+	expect_message(srv, "two", "the second message");
+	/* "two" gets no answer. */
 	n = h_udp_recv(srv, got, sizeof(got), 400 + h_ms(SHOW_MS), &from);
 	waited = h_now_ms() - asked;
 	cr_assert(n != -1, "sent 3 messages with -t 400 and did not answer "
@@ -328,9 +388,12 @@ Test(checked_client, times_out_on_a_message_and_goes_on_with_the_next)
 	    "send the third, which never came");
 	cr_assert(n == 5 && memcmp(got, "three", 5) == 0, "after the second "
 	    "message timed out, the next datagram should be the third, "
-	    "\"three\"");
-	cr_assert(waited >= 300, "with -t 400 the client gave up on the "
-	    "second message after only %ld ms", waited);
+	    "\"three\"; it held %zd bytes: \"%s\"", n,
+	    h_escape(got, (size_t)n));
+	/* 10 ms for the two clocks' rounding. */
+	cr_assert(waited >= 400 - 10, "with -t 400 the client sent the third "
+	    "message %ld ms after the first reply: it gave up on the second "
+	    "before its 400 ms were up", waited);
 	cr_assert(waited <= 400 + h_ms(1000), "with -t 400 the client waited "
 	    "%ld ms for the second reply", waited);
 	h_udp_send(srv, "127.0.0.1", h_sockaddr_port(&from), "3", 1);
@@ -342,10 +405,38 @@ Test(checked_client, times_out_on_a_message_and_goes_on_with_the_next)
 	    "never answered");
 	expect_sent(c, 5, "127.0.0.1", sport, "the third message");
 	expect_received(c, "3", 1, "127.0.0.1", sport, "the third reply");
-	status = exit_status(c);
+	status = exit_status(c, "after its last reply");
 	cr_assert(status == 1, "sent 3 datagrams, got 2 replies: the second "
 	    "was never answered, so the exit status should be 1, got %d",
 	    status);
+}
+
+Test(checked_client, waits_1000_ms_by_default)
+{
+	static const char *const msgs[] = { "anyone?", NULL };
+	int srv = h_udp_open("127.0.0.1");
+	uint16_t sport = h_udp_port(srv);
+	/* Before the client starts, so before it can send. */
+	long started = h_now_ms();
+	struct h_proc *c = start_client(0, "127.0.0.1", sport, msgs, NULL, 0);
+	const char *line;
+	long waited;
+	int status;
+
+	expect_message(srv, "anyone?", "the message \"anyone?\"");
+	expect_sent(c, 7, "127.0.0.1", sport, "the message \"anyone?\"");
+	line = h_line(c, 1000 + h_ms(SHOW_MS));
+	waited = h_now_ms() - started;
+	cr_assert(line != NULL && strcmp(line, "no reply within 1000 ms") == 0,
+	    "without -t, and no reply to \"anyone?\": expected the line\n"
+	    "  no reply within 1000 ms\ngot\n  %s\n(the default timeout is "
+	    "1000 ms; stderr: %s)", line ? line : "(no line)", h_stderr(c));
+	/* 10 ms for the two clocks' rounding. */
+	cr_assert(waited >= 1000 - 10, "without -t the client gave up %ld ms "
+	    "after it was started: the default timeout is 1000 ms", waited);
+	status = exit_status(c, "after \"no reply within 1000 ms\"");
+	cr_assert(status == 1, "the message got no reply: the exit status "
+	    "should be 1, got %d", status);
 }
 
 Test(checked_client, a_stranger_sending_every_50_ms_does_not_extend_the_wait)
@@ -440,7 +531,8 @@ Test(checked_client, sends_each_line_of_stdin_as_a_datagram)
 		expect_received(c, reply, (size_t)len, "::1", sport,
 		    lines[i].what);
 	}
-	cr_assert(exit_status(c) == 0, "every line got its reply: the exit "
+	cr_assert(exit_status(c, "after its last reply") == 0, "every line got "
+	    "its reply: the exit "
 	    "status should be 0");
 }
 
@@ -451,7 +543,7 @@ Test(checked_client, empty_stdin_sends_nothing_and_exits_0)
 	struct h_proc *c = start_client(0, "127.0.0.1", h_udp_port(srv), msgs,
 	    NULL, 0);
 	char got[16];
-	int status = exit_status(c);
+	int status = exit_status(c, "with \"-\" and empty standard input");
 
 	cr_assert(status == 0, "with \"-\" and empty standard input there is "
 	    "nothing to send: the exit status should be 0, got %d", status);
@@ -460,6 +552,38 @@ Test(checked_client, empty_stdin_sends_nothing_and_exits_0)
 	    h_stdout(c));
 	cr_assert(h_udp_recv(srv, got, sizeof(got), 0, NULL) == -1,
 	    "with \"-\" and empty standard input nothing should be sent");
+}
+
+Test(checked_client, a_host_that_does_not_resolve_exits_1)
+{
+	/* Two dots: an empty label, which no DNS query can carry, so the
+	 * name fails at once, without asking a name server. */
+	static const char host[] = "nosuchhost..invalid";
+	static const char *const msgs[] = { "hello", NULL };
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
+		.ai_flags = AI_NUMERICSERV };
+	struct addrinfo *ai = NULL;
+	int gaierr = getaddrinfo(host, "9", &hints, &ai);
+	char want[256];
+	struct h_proc *c;
+	int status;
+
+	if (gaierr == 0)
+		freeaddrinfo(ai);
+	cr_assert(gaierr != 0, "test harness: %s resolves on this system; "
+	    "the test needs a name that does not", host);
+	snprintf(want, sizeof(want), "%s: %s", host, gai_strerror(gaierr));
+	c = start_client(0, host, 9, msgs, NULL, 0);
+	status = exit_status(c, "after failing to resolve its host");
+	cr_assert(status == 1, "the host %s does not resolve: the exit status "
+	    "should be 1, got %d (stderr: %s)", host, status, h_stderr(c));
+	cr_assert(strstr(h_stderr(c), want) != NULL, "the host %s does not "
+	    "resolve: stderr should say \"checked-client: %s\" (the host, "
+	    "then gai_strerror's words), got \"%s\"", host, want,
+	    h_stderr(c));
+	cr_assert(h_stdout(c)[0] == '\0', "the host %s does not resolve: "
+	    "nothing should be printed on stdout, got \"%s\"", host,
+	    h_stdout(c));
 }
 
 Test(checked_client, usage_errors_exit_2)

@@ -14,6 +14,11 @@
  *
  * With "-", each line of standard input (without its newline) is a
  * message.  Exits 0 if every message got its reply, 1 if any did not.
+ *
+ * Options come before the host.  With -D_POSIX_C_SOURCE (and no
+ * _GNU_SOURCE), glibc's getopt() is the POSIX one, which stops at the
+ * first argument that is not an option, so a message may start with "-".
+ * GNU getopt would go looking for options among the messages.
  */
 #include <err.h>
 #include <errno.h>
@@ -75,7 +80,14 @@ from_server(const struct sockaddr_storage *from, const struct sockaddr *server)
 	return 0;
 }
 
-/* Print one datagram's line: "WHAT N bytes from ADDR port P: "bytes"". */
+/*
+ * Print one datagram's line: "WHAT N bytes from ADDR port P: "bytes"".
+ *
+ * printf says when stdout fails (a full disk, a closed pipe) by returning
+ * a negative number, and net_print_escaped by returning -1.  Unchecked,
+ * the client would exit 0 with its report cut short, so every line of
+ * output is checked.
+ */
 static void
 print_datagram(const char *what, const unsigned char *buf, ssize_t n,
     const struct sockaddr_storage *from, socklen_t fromlen)
@@ -86,10 +98,11 @@ print_datagram(const char *what, const unsigned char *buf, ssize_t n,
 	gaierr = net_addrstr((const struct sockaddr *)from, fromlen, &peer);
 	if (gaierr != 0)
 		errx(1, "getnameinfo: %s", gai_strerror(gaierr));
-	printf("%s %zd bytes from %s port %s: \"", what, n, peer.host,
-	    peer.port);
-	net_print_escaped(stdout, buf, (size_t)n);
-	printf("\"\n");
+	if (printf("%s %zd bytes from %s port %s: \"", what, n, peer.host,
+	    peer.port) < 0 ||
+	    net_print_escaped(stdout, buf, (size_t)n) == -1 ||
+	    printf("\"\n") < 0)
+		err(1, "stdout");
 }
 
 /*
@@ -108,7 +121,9 @@ ask(int fd, const struct addrinfo *server, const struct net_addrstr *to,
 	    server->ai_addrlen);
 	if (sent == -1)
 		err(1, "sendto %s port %s", to->host, to->port);
-	printf("sent %zd bytes to %s port %s\n", sent, to->host, to->port);
+	if (printf("sent %zd bytes to %s port %s\n", sent, to->host,
+	    to->port) < 0)
+		err(1, "stdout");
 
 	/*
 	 * One deadline for this message, fixed now and never moved: a
@@ -148,7 +163,8 @@ ask(int fd, const struct addrinfo *server, const struct net_addrstr *to,
 		print_datagram("received", buf, n, &from, fromlen);
 		return 1;
 	}
-	printf("no reply within %ld ms\n", timeout_ms);
+	if (printf("no reply within %ld ms\n", timeout_ms) < 0)
+		err(1, "stdout");
 	return 0;
 }
 
@@ -199,7 +215,12 @@ main(int argc, char *argv[])
 		}
 	}
 
-	/* The first address only, for the reason lesson 03 gives. */
+	/*
+	 * The first address only, for the reason lesson 03 gives.  A name
+	 * that does not resolve is reported under the name itself:
+	 * "checked-client: nosuch.example: Name or service not known" tells
+	 * the user more than "getaddrinfo: ..." would.
+	 */
 	gaierr = net_resolve(argv[0], (uint16_t)port, 0, &ai);
 	if (gaierr != 0)
 		errx(1, "%s: %s", argv[0], gai_strerror(gaierr));
@@ -240,6 +261,10 @@ main(int argc, char *argv[])
 	}
 
 	freeaddrinfo(ai);
-	close(fd);
+	if (close(fd) == -1)
+		err(1, "close");
+	/* exit() would flush too, but could no longer tell anyone it failed. */
+	if (fflush(stdout) == EOF)
+		err(1, "stdout");
 	return unanswered > 0 ? 1 : 0;
 }

@@ -123,10 +123,12 @@ refill(struct bucket *b, const struct timespec *now, double per_second,
 }
 
 /*
- * The bucket of the address in ss, or a new, full one for an address we
- * do not know.  A bucket that has refilled to burst is the same as a new
- * one, so it can be forgotten to make room.  Returns NULL when every slot
- * holds a source that is still paying off its datagrams.
+ * The bucket of the address in ss, brought up to now, or a new, full one
+ * for an address we do not know: in a free slot while there is one, and
+ * once all are in use, in place of a bucket that is full again, counting
+ * its refill up to now.  A full bucket is no different from a new one, so
+ * forgetting it changes nothing for its source.  Returns NULL when every
+ * slot holds a source that is still paying off its datagrams.
  *
  * Why not forget the oldest bucket instead?  Then a sender that cycles
  * through 1025 forged addresses would find each of its buckets forgotten,
@@ -150,15 +152,13 @@ find_bucket(const struct sockaddr_storage *ss, const struct timespec *now,
 			refill(b, now, per_second, burst);
 			return b;
 		}
-		if (room != NULL)
-			continue;
-		if (b->family == 0) {
+		if (b->family == 0 && room == NULL)
 			room = b;
-		} else {
-			refill(b, now, per_second, burst);
-			if (b->tokens >= burst)
-				room = b;
-		}
+	}
+	for (size_t i = 0; i < MAX_SOURCES && room == NULL; i++) {
+		refill(&buckets[i], now, per_second, burst);
+		if (buckets[i].tokens >= burst)
+			room = &buckets[i];
 	}
 	if (room == NULL)
 		return NULL;
@@ -227,7 +227,11 @@ main(int argc, char *argv[])
 		usage();
 	}
 
-	/* One socket, bound to one address, both families: lesson 01. */
+	/*
+	 * One socket, bound to one address, both families: lesson 01.  A
+	 * name that does not resolve is reported under the name itself, as
+	 * the user typed it.
+	 */
 	gaierr = net_resolve(host, (uint16_t)port, NET_PASSIVE, &ai);
 	if (gaierr != 0)
 		errx(1, "%s: %s", host ? host : "::", gai_strerror(gaierr));
@@ -255,9 +259,16 @@ main(int argc, char *argv[])
 	gaierr = net_addrstr((struct sockaddr *)&addr, addrlen, &me);
 	if (gaierr != 0)
 		errx(1, "getnameinfo: %s", gai_strerror(gaierr));
-	printf("starting up on %s port %s\n", me.host, me.port);
-	printf("limit %ld datagrams per second per address, burst %ld\n",
-	    per_second, burst);
+	/*
+	 * printf says when stdout fails (a full disk, a closed pipe): it
+	 * returns a negative number.  A log that silently stops is worse
+	 * than none, so every line is checked.
+	 */
+	if (printf("starting up on %s port %s\n", me.host, me.port) < 0)
+		err(1, "stdout");
+	if (printf("limit %ld datagrams per second per address, burst %ld\n",
+	    per_second, burst) < 0)
+		err(1, "stdout");
 
 	for (;;) {
 		struct net_addrstr peer;
@@ -287,10 +298,11 @@ main(int argc, char *argv[])
 		gaierr = net_addrstr((struct sockaddr *)&addr, addrlen, &peer);
 		if (gaierr != 0)
 			errx(1, "getnameinfo: %s", gai_strerror(gaierr));
-		printf("received %zd bytes from %s port %s: \"", n, peer.host,
-		    peer.port);
-		net_print_escaped(stdout, buf, (size_t)n);
-		printf("\"\n");
+		if (printf("received %zd bytes from %s port %s: \"", n,
+		    peer.host, peer.port) < 0 ||
+		    net_print_escaped(stdout, buf, (size_t)n) == -1 ||
+		    printf("\"\n") < 0)
+			err(1, "stdout");
 
 		/*
 		 * The port check comes first, and costs the source no token:
@@ -311,8 +323,9 @@ main(int argc, char *argv[])
 		}
 		if (why != -1) {
 			dropped[why]++;
-			printf("dropped %zd bytes from %s port %s: %s\n", n,
-			    peer.host, peer.port, drop_reason[why]);
+			if (printf("dropped %zd bytes from %s port %s: %s\n",
+			    n, peer.host, peer.port, drop_reason[why]) < 0)
+				err(1, "stdout");
 			continue;
 		}
 
@@ -325,14 +338,23 @@ main(int argc, char *argv[])
 		if (sent != n)
 			errx(1, "sendto: sent %zd of %zd bytes", sent, n);
 		echoed++;
-		printf("sent %zd bytes back to %s port %s\n", sent, peer.host,
-		    peer.port);
+		if (printf("sent %zd bytes back to %s port %s\n", sent,
+		    peer.host, peer.port) < 0)
+			err(1, "stdout");
 	}
 
-	printf("received: %lu\n", received);
-	printf("echoed: %lu\n", echoed);
-	for (int i = 0; i < NDROPS; i++)
-		printf("dropped, %s: %lu\n", drop_reason[i], dropped[i]);
-	close(fd);
+	if (printf("received: %lu\n", received) < 0 ||
+	    printf("echoed: %lu\n", echoed) < 0)
+		err(1, "stdout");
+	for (int i = 0; i < NDROPS; i++) {
+		if (printf("dropped, %s: %lu\n", drop_reason[i],
+		    dropped[i]) < 0)
+			err(1, "stdout");
+	}
+	if (close(fd) == -1)
+		err(1, "close");
+	/* exit() would flush too, but could no longer tell anyone it failed. */
+	if (fflush(stdout) == EOF)
+		err(1, "stdout");
 	return 0;
 }
