@@ -850,3 +850,81 @@ h_escape(const void *data, size_t len)
 	out[o] = '\0';
 	return out;
 }
+
+/* ---------------------------------------------------------------------- */
+/* The command-line contract. */
+
+void
+h_expect_usage(char *const argv[], const char *usage, const char *why)
+{
+	struct h_proc *p = h_spawn(argv, &(struct h_opts){ .wrap = true });
+	int status = h_wait(p, h_ms(5000));
+	const char *err = h_stderr(p);
+	const char *line = err;
+	int before = 0;
+
+	cr_assert_eq(status, 2, "with %s the program should exit 2 (a usage "
+	    "error), got %d; stderr: %.300s", why, status, err);
+	/* The usage line, after the lines before it. */
+	while (*line != '\0' && strncmp(line, usage, strlen(usage)) != 0) {
+		line += strcspn(line, "\n");
+		line += *line == '\n';
+		before++;
+	}
+	cr_assert(*line != '\0', "with %s stderr should show the usage line, "
+	    "\"%s...\"; stderr was: %.300s", why, usage, err);
+	cr_assert(before <= 1, "with %s stderr should hold the usage line "
+	    "and at most one line before it, saying what was wrong; it "
+	    "was:\n%.500s", why, err);
+	/* After it, only the synopsis's own indented lines. */
+	line += strcspn(line, "\n");
+	while (*line == '\n' && line[1] != '\0') {
+		line++;
+		cr_assert(*line == ' ' || *line == '\t', "with %s the usage "
+		    "line should end stderr (its own indented lines aside); "
+		    "stderr was:\n%.500s", why, err);
+		line += strcspn(line, "\n");
+	}
+	cr_assert_str_eq(h_stdout(p), "", "with %s nothing should go to "
+	    "stdout; it printed: %.300s", why, h_stdout(p));
+}
+
+void
+h_expect_unresolvable(char *const argv[], bool passive)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
+		.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0) };
+	struct addrinfo *ai = NULL;
+	const char *slash = strrchr(argv[0], '/');
+	const char *prog = slash != NULL ? slash + 1 : argv[0];
+	/* What this system's resolver says, and what others may. */
+	const int codes[] = { getaddrinfo(H_BAD_HOST, "9", &hints, &ai),
+		EAI_NONAME, EAI_AGAIN, EAI_FAIL };
+	struct h_proc *p;
+	int status;
+	char want[sizeof(codes) / sizeof(codes[0])][256];
+	bool found = false;
+
+	if (ai != NULL)
+		freeaddrinfo(ai);
+	cr_assert(codes[0] != 0, "test harness: %s resolves here",
+	    H_BAD_HOST);
+	p = h_spawn(argv, &(struct h_opts){ .wrap = true });
+	status = h_wait(p, h_ms(10000));
+	cr_assert_eq(status, 1, "the host %s does not resolve: a runtime "
+	    "failure, so the exit status should be 1, got %d; stderr: %.300s",
+	    H_BAD_HOST, status, h_stderr(p));
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		snprintf(want[i], sizeof(want[i]), "%s: %s: %s\n", prog,
+		    H_BAD_HOST, gai_strerror(codes[i]));
+		found = found || strcmp(h_stderr(p), want[i]) == 0;
+	}
+	cr_assert(found, "the host %s does not resolve: stderr should be "
+	    "the one line \"%.*s\": the host as given, then getaddrinfo's "
+	    "reason in gai_strerror's words, as errx(1, \"%%s: %%s\", host, "
+	    "gai_strerror(e)) prints it; got: \"%.300s\"", H_BAD_HOST,
+	    (int)strlen(want[0]) - 1, want[0], h_stderr(p));
+	cr_assert_str_eq(h_stdout(p), "", "the host %s does not resolve: "
+	    "nothing should go to stdout; it printed: %.300s", H_BAD_HOST,
+	    h_stdout(p));
+}

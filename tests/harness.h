@@ -116,4 +116,31 @@ uint16_t h_sockaddr_port(const struct sockaddr_storage *ss);
 /* Escape bytes the way udplab prints them, independently of net.c. */
 char *h_escape(const void *data, size_t len);
 
+/*
+ * The command-line contract every udplab program keeps.
+ *
+ * h_expect_usage runs argv (argv[0] the program, NULL-terminated) and
+ * checks a usage error: exit 2, nothing on stdout, and stderr ending in a
+ * line that starts with usage (a whole usage line, or just "usage: "),
+ * after at most one line saying what was wrong.  why names the case in
+ * the messages: "port 65536".
+ */
+void h_expect_usage(char *const argv[], const char *usage, const char *why);
+
+/*
+ * A host name that never resolves, and fails at once: .invalid is reserved
+ * (RFC 2606), and the empty label between the dots is one that no DNS
+ * query can carry, so no name server is asked.
+ */
+#define H_BAD_HOST "nosuchhost..invalid"
+
+/*
+ * h_expect_unresolvable runs argv, which names H_BAD_HOST, and checks a
+ * runtime failure: exit 1, nothing on stdout, and stderr the one line
+ * "PROG: HOST: REASON", PROG argv[0]'s last part (what err(3) prints) and
+ * REASON gai_strerror's words for the name.  passive: argv is a server's,
+ * which looks the name up with AI_PASSIVE.
+ */
+void h_expect_unresolvable(char *const argv[], bool passive);
+
 #endif

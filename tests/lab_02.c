@@ -668,25 +668,6 @@ Test(daytime_server, tells_the_time_just_after_midnight_on_29_february)
 	    "leap day");
 }
 
-/* The usage line last on stderr, after at most one line saying why. */
-static void
-check_usage_stderr(const char *err, const char *why)
-{
-	const char *usage = USAGE "\n";
-	size_t len = strlen(err);
-	size_t ulen = strlen(usage);
-	int before = 0;
-
-	cr_assert(len >= ulen && strcmp(err + len - ulen, usage) == 0,
-	    "with %s the last line on stderr should be \"" USAGE "\"; stderr "
-	    "was: %.300s", why, err);
-	for (size_t i = 0; i < len - ulen; i++)
-		before += err[i] == '\n';
-	cr_assert(before <= 1, "with %s stderr should hold the usage line and "
-	    "at most one line before it, saying what was wrong; it was:\n"
-	    "%.500s", why, err);
-}
-
 /* ---------------------------------------------------------------------- */
 /* -m TEXT */
 
@@ -730,17 +711,11 @@ Test(daytime_server, m_text_up_to_65507_bytes)
 Test(daytime_server, m_text_longer_than_65507_bytes_is_a_usage_error)
 {
 	static char text[NET_MAX_UDP4 + 2];
-	struct h_proc *p;
-	int status;
 
 	memset(text, 'y', NET_MAX_UDP4 + 1);
-	p = h_spawn((char *[]){ (char *)h_lab_program(), "-m", text, "0",
-	    NULL }, &(struct h_opts){ .wrap = true });
-	status = h_wait(p, h_ms(3000));
-	cr_assert_eq(status, 2, "-m with 65508 bytes (more than an IPv4 "
-	    "datagram carries) should exit 2, got %d", status);
-	check_usage_stderr(h_stderr(p), "-m and 65508 bytes");
-	cr_assert_str_eq(h_stdout(p), "", "nothing should go to stdout");
+	h_expect_usage((char *[]){ (char *)h_lab_program(), "-m", text, "0",
+	    NULL }, USAGE, "-m and 65508 bytes (more than an IPv4 datagram "
+	    "carries)");
 }
 
 /* ---------------------------------------------------------------------- */
@@ -921,63 +896,18 @@ ParameterizedTestParameters(daytime_server, bad_command_lines_exit_2)
 ParameterizedTest(struct bad_args *c, daytime_server, bad_command_lines_exit_2)
 {
 	char *argv[6];
-	struct h_opts o = { .wrap = true };
-	struct h_proc *p;
-	int status;
 
 	argv[0] = (char *)h_lab_program();
 	for (int i = 0; i < c->nargs; i++)
 		argv[i + 1] = c->args[i];
 	argv[c->nargs + 1] = NULL;
-	p = h_spawn(argv, &o);
-	status = h_wait(p, h_ms(3000));
-	cr_assert_eq(status, 2, "with %s the program should exit 2 (usage), "
-	    "got %d", c->why, status);
-	check_usage_stderr(h_stderr(p), c->why);
-	cr_assert_str_eq(h_stdout(p), "", "with %s nothing should go to "
-	    "stdout", c->why);
-}
-
-/* The name err(3) gives the program: its path's last part. */
-static const char *
-program_name(void)
-{
-	const char *path = h_lab_program();
-	const char *slash = strrchr(path, '/');
-
-	return slash ? slash + 1 : path;
+	h_expect_usage(argv, USAGE, c->why);
 }
 
 Test(daytime_server, an_unresolvable_host_exits_1)
 {
-	/* RFC 2606 reserves .invalid: it never resolves. */
-	static const char host[] = "no-such-host.invalid";
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
-		.ai_flags = AI_PASSIVE | AI_NUMERICSERV };
-	struct addrinfo *ai = NULL;
-	/* What getaddrinfo may say, depending on the resolver's mood. */
-	const int codes[] = { getaddrinfo(host, "0", &hints, &ai), EAI_NONAME,
-		EAI_AGAIN, EAI_FAIL };
-	struct h_proc *p = h_spawn((char *[]){ (char *)h_lab_program(),
-	    (char *)host, "0", NULL }, &(struct h_opts){ .wrap = true });
-	int status = h_wait(p, h_ms(10000));
-	char want[4][160];
-	bool found = false;
-
-	if (ai != NULL)
-		freeaddrinfo(ai);
-	cr_assert_eq(status, 1, "a host that does not resolve is a runtime "
-	    "failure: exit 1, got %d", status);
-	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
-		snprintf(want[i], sizeof(want[i]), "%s: %s: %s\n",
-		    program_name(), host, gai_strerror(codes[i]));
-		found = found || strcmp(h_stderr(p), want[i]) == 0;
-	}
-	cr_assert(found, "stderr should be the one line \"%.*s\": the host as "
-	    "given, then getaddrinfo's reason from gai_strerror(), as "
-	    "errx(1, \"%%s: %%s\", host, gai_strerror(e)) prints it; got: %s",
-	    (int)strlen(want[0]) - 1, want[0], h_stderr(p));
-	cr_assert_str_eq(h_stdout(p), "", "nothing should go to stdout");
+	h_expect_unresolvable((char *[]){ (char *)h_lab_program(), H_BAD_HOST, "0",
+	    NULL }, true);
 }
 
 /*

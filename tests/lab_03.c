@@ -556,34 +556,8 @@ Test(checked_client, empty_stdin_sends_nothing_and_exits_0)
 
 Test(checked_client, a_host_that_does_not_resolve_exits_1)
 {
-	/* Two dots: an empty label, which no DNS query can carry, so the
-	 * name fails at once, without asking a name server. */
-	static const char host[] = "nosuchhost..invalid";
-	static const char *const msgs[] = { "hello", NULL };
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
-		.ai_flags = AI_NUMERICSERV };
-	struct addrinfo *ai = NULL;
-	int gaierr = getaddrinfo(host, "9", &hints, &ai);
-	char want[256];
-	struct h_proc *c;
-	int status;
-
-	if (gaierr == 0)
-		freeaddrinfo(ai);
-	cr_assert(gaierr != 0, "test harness: %s resolves on this system; "
-	    "the test needs a name that does not", host);
-	snprintf(want, sizeof(want), "%s: %s", host, gai_strerror(gaierr));
-	c = start_client(0, host, 9, msgs, NULL, 0);
-	status = exit_status(c, "after failing to resolve its host");
-	cr_assert(status == 1, "the host %s does not resolve: the exit status "
-	    "should be 1, got %d (stderr: %s)", host, status, h_stderr(c));
-	cr_assert(strstr(h_stderr(c), want) != NULL, "the host %s does not "
-	    "resolve: stderr should say \"checked-client: %s\" (the host, "
-	    "then gai_strerror's words), got \"%s\"", host, want,
-	    h_stderr(c));
-	cr_assert(h_stdout(c)[0] == '\0', "the host %s does not resolve: "
-	    "nothing should be printed on stdout, got \"%s\"", host,
-	    h_stdout(c));
+	h_expect_unresolvable((char *[]){ (char *)h_lab_program(), H_BAD_HOST,
+	    "9", "hello", NULL }, false);
 }
 
 Test(checked_client, usage_errors_exit_2)
@@ -607,22 +581,12 @@ Test(checked_client, usage_errors_exit_2)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *argv[8];
-		struct h_proc *c;
 		int n = 0;
-		int status;
 
 		argv[n++] = (char *)h_lab_program();
 		for (int j = 0; cases[i].args[j] != NULL; j++)
 			argv[n++] = (char *)cases[i].args[j];
 		argv[n] = NULL;
-		c = h_spawn(argv, &(struct h_opts){ .wrap = true });
-		status = h_wait(c, h_ms(SHOW_MS));
-		cr_assert(status == 2, "with %s the exit status should be 2 "
-		    "(usage), got %d", cases[i].why, status);
-		cr_assert(strstr(h_stderr(c), "usage: ") != NULL, "with %s "
-		    "stderr should show a \"usage: ...\" line, got \"%s\"",
-		    cases[i].why, h_stderr(c));
-		cr_assert(h_stdout(c)[0] == '\0', "with %s nothing should be "
-		    "printed on stdout", cases[i].why);
+		h_expect_usage(argv, "usage: ", cases[i].why);
 	}
 }

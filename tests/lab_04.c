@@ -638,30 +638,8 @@ Test(safe_echo, a_port_in_use_exits_1)
 
 Test(safe_echo, a_host_that_does_not_resolve_exits_1)
 {
-	/* Two dots: an empty label, which no DNS query can carry, so the
-	 * name fails at once, without asking a name server. */
-	static const char host[] = "nosuchhost..invalid";
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
-		.ai_flags = AI_PASSIVE | AI_NUMERICSERV };
-	struct addrinfo *ai = NULL;
-	int gaierr = getaddrinfo(host, "0", &hints, &ai);
-	char want[256];
-	struct h_proc *p;
-	int status;
-
-	if (gaierr == 0)
-		freeaddrinfo(ai);
-	cr_assert(gaierr != 0, "test harness: %s resolves on this system; "
-	    "the test needs a name that does not", host);
-	snprintf(want, sizeof(want), "%s: %s", host, gai_strerror(gaierr));
-	p = run_to_exit((const char *const[]){ host, "0", NULL }, &status);
-	cr_assert(status == 1, "the host %s does not resolve: the exit "
-	    "status should be 1, got %d (stderr: %s)", host, status,
-	    h_stderr(p));
-	cr_assert(strstr(h_stderr(p), want) != NULL, "the host %s "
-	    "does not resolve: stderr should say \"safe-echo: %s\" (the host, "
-	    "then gai_strerror's words), got \"%s\"", host, want,
-	    h_stderr(p));
+	h_expect_unresolvable((char *[]){ (char *)h_lab_program(), H_BAD_HOST,
+	    "0", NULL }, true);
 }
 
 Test(safe_echo, usage_errors_exit_2)
@@ -682,14 +660,14 @@ Test(safe_echo, usage_errors_exit_2)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int status;
-		struct h_proc *p = run_to_exit(cases[i].args, &status);
+		char *argv[8];
+		int n = 0;
 
-		cr_assert(status == 2, "with %s the exit status should be 2 "
-		    "(usage), got %d", cases[i].why, status);
-		cr_assert(strstr(h_stderr(p), "usage: ") != NULL, "with %s "
-		    "stderr should show a \"usage: ...\" line, got \"%s\"",
-		    cases[i].why, h_stderr(p));
+		argv[n++] = (char *)h_lab_program();
+		for (int j = 0; cases[i].args[j] != NULL; j++)
+			argv[n++] = (char *)cases[i].args[j];
+		argv[n] = NULL;
+		h_expect_usage(argv, "usage: ", cases[i].why);
 	}
 }
 
