@@ -459,9 +459,16 @@ Test(relay, dup_100_sends_every_datagram_twice_both_ways)
 
 Test(relay, reorder_100_swaps_each_pair_both_ways)
 {
-	const char *const opts[] = { "-v", "-r", "100", NULL };
+	char hold[24];
+	const char *const opts[] = { "-v", "-r", "100", "-D", hold, NULL };
 	struct path p;
 
+	/*
+	 * The second datagram must come within the hold, max(-D, 250) ms, for
+	 * the pair to swap.  The 250 ms do not scale with UDPLAB_TIME_FACTOR;
+	 * -D does: 0 at factor 1, longer on a slow run (valgrind).
+	 */
+	snprintf(hold, sizeof(hold), "%ld", h_ms(250) - 250);
 	open_path(&p, opts);
 	client_sends(&p, "A");
 	client_sends(&p, "B");

@@ -23,7 +23,9 @@
  *    below loss%; sent twice if the second is below dup%; reordered if the
  *    third is below reorder%.  So datagram #N's fate depends on the seed
  *    and N alone: not on timing, nor on the other direction, nor on the
- *    other odds (-d does not change which datagrams -l loses).
+ *    other odds (-d does not change which datagrams -l loses).  The one
+ *    exception: when MAX_WAITING datagrams already wait, a datagram is
+ *    dropped whatever its draws said.
  *  - What is not lost waits delay_ms, then goes out.  A reordered one then
  *    waits on, until the next datagram of the same client and direction has
  *    gone out, and goes right after it; if none comes within max(delay_ms,

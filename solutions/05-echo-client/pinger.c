@@ -15,6 +15,8 @@
  */
 #include <err.h>
 #include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -43,16 +45,18 @@
 /* What the pinger knows of each ping it sent. */
 struct ping {
 	uint64_t sent_ns;	/* the send time it carries */
-	long replies;		/* valid replies so far: a second is a DUP */
-	bool timed_out;		/* its timeout line is out: replies are late */
+	long replies;		/* replies so far: a second is a DUP */
+	bool timed_out;		/* timeout printed: replies are late */
 };
 
 /* The run so far: what went out, and the counts for the summary. */
 struct pinger {
-	struct net_addrstr server;
+	const struct sockaddr *to;	/* the server: where pings go */
+	socklen_t tolen;
+	struct net_addrstr server;	/* the same, printed */
 	struct ping *pings;
 	long sent;		/* pings sent so far: seq 0 to sent - 1 */
-	long oldest;		/* all pings before it answered or timed out */
+	long oldest;		/* pings before it: answered or timed out */
 	uint64_t timeout_ns;
 	long highest;		/* highest seq received so far, or -1 */
 	long received;
@@ -62,8 +66,8 @@ struct pinger {
 	long ignored;
 	uint64_t min_ns;
 	uint64_t max_ns;
-	double sum_ms;		/* of received RTTs, and of their squares, */
-	double sumsq_ms;	/* for the mean and the mean deviation */
+	double mean_ms;		/* of the received RTTs so far */
+	double m2_ms;		/* their squared distances from the mean */
 };
 
 static void
@@ -114,30 +118,43 @@ get_be(const unsigned char *p, int len)
 }
 
 /*
- * sqrt() lives in libm, which we do not link for one call.  Newton's step
- * r = (r + x/r) / 2, started above the root, falls towards it and stops
- * falling, in floating point, once it gets there.
+ * Did this datagram come from the server?  True if from has the same
+ * family, address and port as the address the pings go to, as in lab 03.
+ *
+ * Field by field, not memcmp over the whole structures: sockaddr_in has
+ * padding (sin_zero) that nobody promises to zero, and sockaddr_in6 has
+ * sin6_flowinfo, a label the sender may set as it likes.  Its scope does
+ * count: fe80::1 on one link and fe80::1 on another are two hosts.
  */
-static double
-square_root(double x)
+static bool
+from_server(const struct sockaddr_storage *from, const struct sockaddr *to)
 {
-	double r = x > 1 ? x : 1;
-	double next;
+	if (from->ss_family != to->sa_family)
+		return false;
+	if (to->sa_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)from;
+		const struct sockaddr_in *b = (const struct sockaddr_in *)to;
 
-	if (x <= 0)
-		return 0;
-	for (;;) {
-		next = (r + x / r) / 2;
-		if (next >= r)
-			return r;
-		r = next;
+		return a->sin_port == b->sin_port &&
+		    a->sin_addr.s_addr == b->sin_addr.s_addr;
 	}
+	if (to->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *a =
+		    (const struct sockaddr_in6 *)from;
+		const struct sockaddr_in6 *b =
+		    (const struct sockaddr_in6 *)to;
+
+		return a->sin6_port == b->sin6_port &&
+		    a->sin6_scope_id == b->sin6_scope_id &&
+		    memcmp(&a->sin6_addr, &b->sin6_addr,
+		    sizeof(a->sin6_addr)) == 0;
+	}
+	return false;
 }
 
 /* Sends ping number pg->sent, stamped with the time it leaves. */
 static void
-send_ping(int fd, const struct sockaddr *to, socklen_t tolen,
-    struct pinger *pg)
+send_ping(int fd, struct pinger *pg)
 {
 	unsigned char msg[PING_LEN];
 	struct ping *p = &pg->pings[pg->sent];
@@ -146,7 +163,7 @@ send_ping(int fd, const struct sockaddr *to, socklen_t tolen,
 	p->sent_ns = now_ns();
 	put_be(msg, (uint64_t)pg->sent, 4);
 	put_be(msg + 4, p->sent_ns, 8);
-	n = sendto(fd, msg, sizeof(msg), 0, to, tolen);
+	n = sendto(fd, msg, sizeof(msg), 0, pg->to, pg->tolen);
 	if (n == -1)
 		err(1, "sendto %s port %s", pg->server.host, pg->server.port);
 	if (n != (ssize_t)sizeof(msg))
@@ -176,12 +193,12 @@ expire(struct pinger *pg, uint64_t now)
 }
 
 /*
- * Judges one datagram that arrived at now: a reply (fresh, out of order,
- * late or duplicate), or something to ignore.
+ * Judges one datagram that arrived at now from addr: a reply (fresh, out
+ * of order, late or duplicate), or something to ignore.
  */
 static void
 take_datagram(struct pinger *pg, const unsigned char *buf, ssize_t n,
-    const struct net_addrstr *from, uint64_t now)
+    const struct sockaddr_storage *addr, socklen_t addrlen, uint64_t now)
 {
 	const char *why = NULL;
 	const char *note = "";
@@ -189,17 +206,16 @@ take_datagram(struct pinger *pg, const unsigned char *buf, ssize_t n,
 	uint64_t seq = 0;
 	uint64_t rtt;
 	double ms;
+	double delta;
 
 	/*
-	 * Anyone can send to our port.  Only the server's own address and
-	 * port count, as in lab 03.  Lab 03 compares the sockaddr fields; we
-	 * need the numeric strings for the output anyway, and they are equal
-	 * just when family, address, port and IPv6 scope are.  Then the
-	 * datagram must be one of our pings, whole: a known seq with the very
-	 * time we stamped on it.
+	 * Anyone can send to our port: only the server's address and port
+	 * count.  Then the datagram must be one of our pings, whole: a known
+	 * seq with the very time we stamped on it.  A datagram may fail more
+	 * than one check (a stranger's 5 bytes): the first that fails names
+	 * the reason, so the order of the checks is part of the output.
 	 */
-	if (strcmp(from->host, pg->server.host) != 0 ||
-	    strcmp(from->port, pg->server.port) != 0)
+	if (!from_server(addr, pg->to))
 		why = "not from the server";
 	else if (n != PING_LEN)
 		why = "not 12 bytes";
@@ -210,9 +226,16 @@ take_datagram(struct pinger *pg, const unsigned char *buf, ssize_t n,
 			why = "not a ping we sent";
 	}
 	if (why != NULL) {
+		struct net_addrstr from;
+		int gaierr;
+
+		gaierr = net_addrstr((const struct sockaddr *)addr, addrlen,
+		    &from);
+		if (gaierr != 0)
+			errx(1, "getnameinfo: %s", gai_strerror(gaierr));
 		pg->ignored++;
 		printf("ignored %zd bytes from %s port %s: %s\n", n,
-		    from->host, from->port, why);
+		    from.host, from.port, why);
 		return;
 	}
 
@@ -222,7 +245,8 @@ take_datagram(struct pinger *pg, const unsigned char *buf, ssize_t n,
 	p->replies++;
 	if (p->replies > 1) {
 		/* The network may deliver a datagram twice (or the server
-		 * may answer twice): one ping, one reply. */
+		 * may answer twice): one ping, one reply.  Checked first: a
+		 * second copy of a late reply is a duplicate too. */
 		pg->duplicates++;
 		note = " (DUP!)";
 	} else if (p->timed_out) {
@@ -241,14 +265,25 @@ take_datagram(struct pinger *pg, const unsigned char *buf, ssize_t n,
 			pg->min_ns = rtt;
 		if (rtt > pg->max_ns)
 			pg->max_ns = rtt;
-		pg->sum_ms += ms;
-		pg->sumsq_ms += ms * ms;
+		/*
+		 * Welford's running mean and sum of squared distances from
+		 * it.  Not the mean of the squares less the square of the mean:
+		 * with RTTs close together, that subtracts two large, nearly
+		 * equal numbers and keeps mostly rounding error.
+		 */
+		delta = ms - pg->mean_ms;
+		pg->mean_ms += delta / (double)pg->received;
+		pg->m2_ms += delta * (ms - pg->mean_ms);
 	}
+	/* The sender is the server: its name as the PING line printed it. */
 	printf("%d bytes from %s port %s: seq=%lu time=%.3f ms%s\n", PING_LEN,
-	    from->host, from->port, (unsigned long)seq, ms, note);
+	    pg->server.host, pg->server.port, (unsigned long)seq, ms, note);
 }
 
-/* ping(8)'s summary; mdev is the standard deviation of the RTTs. */
+/*
+ * ping(8)'s summary.  mdev is the standard deviation of the received RTTs
+ * (of the whole run, so divided by R, not R - 1).
+ */
 static void
 print_summary(const struct pinger *pg)
 {
@@ -259,14 +294,11 @@ print_summary(const struct pinger *pg)
 	    (pg->sent - pg->received) * 100 / pg->sent);
 	printf("duplicates %ld, late %ld, out of order %ld, ignored %ld\n",
 	    pg->duplicates, pg->late, pg->reordered, pg->ignored);
-	if (pg->received > 0) {
-		double avg = pg->sum_ms / (double)pg->received;
-		double var = pg->sumsq_ms / (double)pg->received - avg * avg;
-
+	if (pg->received > 0)
 		printf("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n",
-		    (double)pg->min_ns / 1e6, avg, (double)pg->max_ns / 1e6,
-		    square_root(var));
-	}
+		    (double)pg->min_ns / 1e6, pg->mean_ms,
+		    (double)pg->max_ns / 1e6,
+		    sqrt(pg->m2_ms / (double)pg->received));
 }
 
 int
@@ -288,6 +320,11 @@ main(int argc, char *argv[])
 	int fd;
 	int ch;
 
+	/*
+	 * Each line out as it is printed, when its event happens: into a
+	 * pipe or a file, stdout is otherwise fully buffered, and a timeout
+	 * line would wait in the buffer until exit.
+	 */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	for (;;) {
@@ -347,6 +384,8 @@ main(int argc, char *argv[])
 	pg.pings = calloc((size_t)count, sizeof(*pg.pings));
 	if (pg.pings == NULL)
 		err(1, "calloc");
+	pg.to = ai->ai_addr;
+	pg.tolen = ai->ai_addrlen;
 	pg.timeout_ns = (uint64_t)timeout_ms * 1000000u;
 
 	printf("PING %s port %s: %d bytes of data\n", pg.server.host,
@@ -367,7 +406,6 @@ main(int argc, char *argv[])
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		struct sockaddr_storage addr;
 		socklen_t addrlen;
-		struct net_addrstr from;
 		ssize_t n;
 		int ready;
 
@@ -376,8 +414,7 @@ main(int argc, char *argv[])
 			wake = start + (uint64_t)pg.sent *
 			    (uint64_t)interval_ms * 1000000u;
 			if (now >= wake) {
-				send_ping(fd, ai->ai_addr, ai->ai_addrlen,
-				    &pg);
+				send_ping(fd, &pg);
 				continue;
 			}
 		} else if (pg.oldest == count) {
@@ -410,15 +447,22 @@ main(int argc, char *argv[])
 		 */
 		now = now_ns();
 		expire(&pg, now);
-		gaierr = net_addrstr((struct sockaddr *)&addr, addrlen, &from);
-		if (gaierr != 0)
-			errx(1, "getnameinfo: %s", gai_strerror(gaierr));
-		take_datagram(&pg, buf, n, &from, now);
+		take_datagram(&pg, buf, n, &addr, addrlen, now);
 	}
-	freeaddrinfo(ai);
 
 	print_summary(&pg);
+	/*
+	 * A line-buffered stream writes each line as it is printed; when
+	 * that write fails (a full disk), glibc drops the line and sets only
+	 * the stream's error flag, for ferror() to read.  Unchecked, the
+	 * pinger would exit 0 having reported nothing.
+	 */
+	if (fflush(stdout) == EOF || ferror(stdout))
+		errx(1, "stdout: a write failed");
 	free(pg.pings);
-	close(fd);
+	freeaddrinfo(ai);
+	if (close(fd) == -1)
+		err(1, "close");
+	/* Late replies and duplicates answer no ping in time: R alone. */
 	return pg.received > 0 ? 0 : 1;
 }
