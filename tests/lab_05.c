@@ -1552,8 +1552,6 @@ ParameterizedTest(struct bad_args *c, pinger,
 	int srv = h_udp_open("127.0.0.1");
 	char port[8];
 	unsigned char buf[64];
-	struct h_proc *p;
-	int status;
 	ssize_t n;
 
 	snprintf(port, sizeof(port), "%u", h_udp_port(srv));
@@ -1562,14 +1560,7 @@ ParameterizedTest(struct bad_args *c, pinger,
 		argv[i + 1] = strcmp(c->args[i], "PORT") == 0 ? port :
 		    c->args[i];
 	argv[c->nargs + 1] = NULL;
-	p = h_spawn(argv, &(struct h_opts){ .wrap = true });
-	status = h_wait(p, h_ms(3000));
-	cr_assert_eq(status, 2, "with %s the pinger should exit 2 (usage), "
-	    "got %d", c->why, status);
-	cr_assert(strstr(h_stderr(p), USAGE) != NULL, "with %s stderr should "
-	    "hold \"%s\"; it has: %s", c->why, USAGE, h_stderr(p));
-	cr_assert_str_eq(h_stdout(p), "", "with %s nothing should go to "
-	    "stdout", c->why);
+	h_expect_usage(argv, USAGE, c->why);
 	/* Over loopback a datagram sent is there at once: no need to wait. */
 	n = h_udp_recv(srv, buf, sizeof(buf), 20, NULL);
 	cr_assert(n == -1, "with %s the pinger should send nothing, but a "
@@ -1579,15 +1570,8 @@ ParameterizedTest(struct bad_args *c, pinger,
 
 Test(pinger, an_unresolvable_host_exits_1)
 {
-	struct h_proc *p = start_pinger("no-such-host.invalid", 7, 1, -1, -1);
-	int status = h_wait(p, h_ms(10000));
-
-	cr_assert_eq(status, 1, "a host that does not resolve should exit 1, "
-	    "got %d", status);
-	cr_assert(strstr(h_stderr(p), "no-such-host.invalid: ") != NULL,
-	    "stderr should name the host, then getaddrinfo's reason; got: %s",
-	    h_stderr(p));
-	cr_assert_str_eq(h_stdout(p), "", "nothing should go to stdout");
+	h_expect_unresolvable((char *[]){ (char *)h_lab_program(), "-c", "1",
+	    H_BAD_HOST, "7", NULL }, false);
 }
 
 /*
