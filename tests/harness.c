@@ -250,7 +250,8 @@ h_spawn(char *const argv[], const struct h_opts *o)
 	snprintf(p->name, sizeof(p->name), "%s", argv[0]);
 	pthread_mutex_init(&p->lock, NULL);
 	{
-		/* Deadlines are on the monotonic clock; so must the waits be. */
+		/* Deadlines are on the monotonic clock; so must the waits
+		 * be. */
 		pthread_condattr_t attr;
 
 		pthread_condattr_init(&attr);
@@ -420,7 +421,8 @@ h_server_args(const char *path, const char *const *opts, const char *host,
 
 	argv[n++] = (char *)path;
 	for (int i = 0; opts != NULL && opts[i] != NULL; i++) {
-		cr_assert(n < H_MAX_ARGS - 2, "test harness: too many arguments");
+		cr_assert(n < H_MAX_ARGS - 2,
+		    "test harness: too many arguments");
 		argv[n++] = (char *)opts[i];
 	}
 	if (host != NULL)

@@ -773,8 +773,8 @@ ParameterizedTest(struct bad_args *c, hexdump_server, bad_command_lines_exit_2)
 
 Test(hexdump_server, an_unresolvable_host_exits_1)
 {
-	h_expect_unresolvable((char *[]){ (char *)h_lab_program(), "-n", "1", H_BAD_HOST, "0",
-	    NULL }, true);
+	h_expect_unresolvable((char *[]){ (char *)h_lab_program(), "-n", "1",
+	    H_BAD_HOST, "0", NULL }, true);
 }
 
 /*

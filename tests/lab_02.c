@@ -906,8 +906,8 @@ ParameterizedTest(struct bad_args *c, daytime_server, bad_command_lines_exit_2)
 
 Test(daytime_server, an_unresolvable_host_exits_1)
 {
-	h_expect_unresolvable((char *[]){ (char *)h_lab_program(), H_BAD_HOST, "0",
-	    NULL }, true);
+	h_expect_unresolvable((char *[]){ (char *)h_lab_program(),
+	    H_BAD_HOST, "0", NULL }, true);
 }
 
 /*

@@ -39,7 +39,8 @@ check_client(const char *host, const char *message, const void *want_req,
 	n = h_udp_recv(srv, got, sizeof(got), h_ms(3000), &from);
 	cr_assert(n != -1, "the client sent nothing within %ld ms (stderr: "
 	    "%s)", h_ms(3000), h_stderr(p));
-	cr_assert(n == (ssize_t)want_len && memcmp(got, want_req, want_len) == 0,
+	cr_assert(n == (ssize_t)want_len &&
+	    memcmp(got, want_req, want_len) == 0,
 	    "the client should send exactly the %zu bytes of its message "
 	    "(no NUL, no newline); it sent %zd", want_len, n);
 
@@ -47,7 +48,8 @@ check_client(const char *host, const char *message, const void *want_req,
 	cap = 128;
 	want = malloc(cap);
 	cr_assert(want != NULL, "malloc");
-	snprintf(want, cap, "sent %zu bytes to %s port %s", want_len, host, port);
+	snprintf(want, cap, "sent %zu bytes to %s port %s", want_len, host,
+	    port);
 	cr_assert(line != NULL && strcmp(line, want) == 0,
 	    "expected \"%s\", got \"%s\"", want, line ? line : "(nothing)");
 	free(want);

@@ -27,7 +27,8 @@ check_echo(const char *server_host, const char *client_host,
 	ssize_t n;
 
 	line = h_line(srv, h_ms(2000));
-	cr_assert(line != NULL && strcmp(line, "Waiting to receive message") == 0,
+	cr_assert(line != NULL &&
+	    strcmp(line, "Waiting to receive message") == 0,
 	    "after its first line the server should print \"Waiting to "
 	    "receive message\", got \"%s\"", line ? line : "(nothing)");
 
@@ -51,8 +52,10 @@ check_echo(const char *server_host, const char *client_host,
 	cr_assert(strstr(line, want) != NULL,
 	    "the receipt line should name the sender as \"%s port %u\": %.200s",
 	    shown_as, h_udp_port(fd), line);
-	cr_assert(strstr(line, escaped) != NULL && line[strlen(line) - 1] == '"',
-	    "the receipt line should end with the escaped bytes in quotes: %.200s",
+	cr_assert(strstr(line, escaped) != NULL &&
+	    line[strlen(line) - 1] == '"',
+	    "the receipt line should end with the escaped bytes in quotes: "
+	    "%.200s",
 	    line);
 	free(escaped);
 

@@ -36,7 +36,8 @@ check_exchange(const char *host, const char *message, const void *reply,
 		p = h_prog("echo-client", host, port, NULL);
 
 	n = h_udp_recv(srv, got, sizeof(got), h_ms(3000), &from);
-	cr_assert(n == (ssize_t)strlen(sent) && memcmp(got, sent, (size_t)n) == 0,
+	cr_assert(n == (ssize_t)strlen(sent) &&
+	    memcmp(got, sent, (size_t)n) == 0,
 	    "the client should send the %zu bytes of its message; got %zd",
 	    strlen(sent), n);
 	h_udp_send(srv, host, h_sockaddr_port(&from), reply, reply_len);
@@ -122,7 +123,8 @@ Test(echo_client, gives_up_after_its_timeout)
 	cr_assert(elapsed <= 200 + h_ms(800),
 	    "with -t 200 it took %ld ms to give up", elapsed);
 	cr_assert(h_stderr_has(p, "echo-client: no reply within 200 ms", 0),
-	    "stderr should say \"echo-client: no reply within 200 ms\", got: %s",
+	    "stderr should say \"echo-client: no reply within 200 ms\", "
+	    "got: %s",
 	    h_stderr(p));
 	cr_assert(strstr(h_stdout(p), "closing socket\n") != NULL,
 	    "even on timeout the client should say \"closing socket\"");

@@ -75,7 +75,8 @@ check_bare(peer_fn peer, const char *host)
 
 	cr_assert(line != NULL, "bare-server printed nothing for the peer's "
 	    "datagram");
-	cr_assert(strstr(line, " sent 18 bytes: \"hello from a peer\\n\"") != NULL,
+	cr_assert(strstr(line,
+	    " sent 18 bytes: \"hello from a peer\\n\"") != NULL,
 	    "bare-server printed: %s", line);
 	h_stop(p, SIGTERM);
 	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
@@ -175,7 +176,8 @@ Test(peers, slide_client_to_bare_server)
 	py = h_tool("python3", slide("udp_client.py"), "127.0.0.1", portstr,
 	    NULL);
 	line = h_line(srv, h_ms(5000));
-	cr_assert(line != NULL && strstr(line, " sent 11 bytes: \"Hello World\""),
+	cr_assert(line != NULL &&
+	    strstr(line, " sent 11 bytes: \"Hello World\""),
 	    "bare-server printed: %s", line ? line : "(nothing)");
 	h_stop(py, SIGTERM);    /* it waits for a reply that never comes */
 	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");

@@ -30,7 +30,8 @@ usage_line(const char *prog)
 	if (strcmp(prog, "client") == 0)
 		return "usage: client host port [message]";
 	if (strcmp(prog, "echo-client") == 0)
-		return "usage: echo-client [-t milliseconds] host port [message]";
+		return "usage: echo-client [-t milliseconds] host port "
+		    "[message]";
 	if (strcmp(prog, "bare-server") == 0)
 		return "usage: bare-server [host] port";
 	if (strcmp(prog, "fixed-reply") == 0)
@@ -67,10 +68,12 @@ ParameterizedTestParameters(usage, bad_command_lines_exit_2)
 		CLIENT_CASES("client"),
 		CLIENT_CASES("echo-client"),
 		{ "echo-client", { "-t", "0", "127.0.0.1", "7" }, 4, "-t 0" },
-		{ "echo-client", { "-t", "abc", "127.0.0.1", "7" }, 4, "-t abc" },
+		{ "echo-client", { "-t", "abc", "127.0.0.1", "7" }, 4,
+		    "-t abc" },
 		{ "echo-client", { "-t", "-5", "127.0.0.1", "7" }, 4, "-t -5" },
 		{ "echo-client", { "-t" }, 1, "-t without a value" },
-		{ "echo-client", { "-x", "127.0.0.1", "7" }, 3, "an unknown option" },
+		{ "echo-client", { "-x", "127.0.0.1", "7" }, 3,
+		    "an unknown option" },
 	};
 
 	return cr_make_param_array(struct bad_args, cases,
@@ -98,7 +101,8 @@ struct unresolvable {
 ParameterizedTestParameters(usage, unresolvable_hosts_exit_1)
 {
 	static struct unresolvable cases[] = {
-		{ "bare-server", 1 }, { "fixed-reply", 1 }, { "echo-server", 1 },
+		{ "bare-server", 1 }, { "fixed-reply", 1 },
+		{ "echo-server", 1 },
 		{ "client", 0 }, { "echo-client", 0 },
 	};
 

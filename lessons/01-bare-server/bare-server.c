@@ -98,7 +98,8 @@ main(int argc, char *argv[])
 	if (net_catch_stop_signals() == -1)
 		err(1, "sigaction");
 
-	/* Port 0 asks the kernel to choose; getsockname() says what it chose. */
+	/* Port 0 asks the kernel to choose; getsockname() says what it
+	 * chose. */
 	addrlen = sizeof(addr);
 	if (getsockname(fd, (struct sockaddr *)&addr, &addrlen) == -1)
 		err(1, "getsockname");

@@ -77,7 +77,8 @@ main(int argc, char *argv[])
 	if (net_catch_stop_signals() == -1)
 		err(1, "sigaction");
 
-	/* The slide prints the address it was given; we print the one we got. */
+	/* The slide prints the address it was given; we print the one we
+	 * got. */
 	addrlen = sizeof(addr);
 	if (getsockname(fd, (struct sockaddr *)&addr, &addrlen) == -1)
 		err(1, "getsockname");
