@@ -19,8 +19,9 @@
 /*
  * Idea: a number from the command line is parsed whole, or refused.
  *
- * atoi("80x") is 80 and atoi("99999") overflows silently; strtol reports
- * both, but only to a caller who checks errno, the end pointer and the
+ * atoi("80x") is 80, atoi("99999") is 99999 with nothing to say it is no
+ * port, and atoi("9999999999") is undefined behaviour.  strtol reports all
+ * three, but only to a caller who checks errno, the end pointer and the
  * range, which is what this does.  Leading spaces and signs, which strtol
  * would accept, are refused too: "-1" is not a port.
  * Returns 0, or -1 with errno EINVAL (not a number) or ERANGE (out of range).
@@ -53,9 +54,11 @@ net_parse_number(const char *s, long min, long max, long *out)
  * Idea: getaddrinfo turns names into addresses of either family, so one
  * program works over IPv4 and IPv6 alike.
  *
- * The port arrives as a number the caller has already checked, passed with
- * AI_NUMERICSERV: otherwise getaddrinfo would look "http" up as a service
- * name, and some versions quietly truncate "99999" to 16 bits (34463).
+ * The port arrives as a number the caller has already checked: given the
+ * user's string, getaddrinfo would look "http" up as a service name, and
+ * some versions quietly truncate "99999" to 16 bits (34463).  We format it
+ * as digits ourselves, and AI_NUMERICSERV says so: getaddrinfo then skips
+ * the services database (/etc/services).
  *
  * With NET_PASSIVE and no host, this asks for the IPv6 wildcard "::" only.
  * A plain AI_PASSIVE lookup lists 0.0.0.0 first, so a server that binds the
@@ -132,7 +135,8 @@ net_print_escaped(FILE *out, const void *data, size_t len)
  * recvfrom blocks is noticed only when the next datagram comes, which may be
  * never.  So SIGINT and SIGTERM stay blocked all the time, and are let in
  * only inside pselect, which unblocks them and waits in one atomic step.
- * The handler is installed without SA_RESTART, so pselect returns EINTR.
+ * Once the handler has run, pselect fails with EINTR: it is never
+ * restarted, with or without SA_RESTART (signal(7)).
  */
 static volatile sig_atomic_t stop_signal;
 static sigset_t wait_mask;

@@ -1,10 +1,10 @@
 /*
  * net.h - the small helper every udplab program builds on.
  *
- * Like Redis's anet.c, nothing here prints or exits: each function returns
- * an error the caller explains, because only the program knows what the
- * failure means to its user.  Each function teaches one idea; its comment
- * in net.c says which.
+ * Like Redis's anet.c, nothing here prints a diagnostic or exits: each
+ * function returns an error the caller explains, because only the program
+ * knows what the failure means to its user.  Each function teaches one
+ * idea; its comment in net.c says which.
  */
 #ifndef UDPLAB_NET_H
 #define UDPLAB_NET_H

@@ -226,7 +226,8 @@ transmit(struct client *c, int dir, struct packet *p)
 		else if (sent == -1)
 			warn("sendto %s port %s", c->name.host, c->name.port);
 		else if (sent != (ssize_t)p->len)
-			errx(1, "sent %zd of %zu bytes", sent, p->len);
+			errx(1, "%s: sent %zd of %zu bytes",
+			    dir == UP ? "send" : "sendto", sent, p->len);
 	}
 	free(p);
 	waiting--;
@@ -364,7 +365,8 @@ forget_client(struct client *c)
 			waiting--;
 		}
 	}
-	close(c->fd);
+	if (close(c->fd) == -1)
+		err(1, "close");
 	memset(c, 0, sizeof(*c));
 }
 
@@ -483,7 +485,7 @@ main(int argc, char *argv[])
 {
 	long listen_port;
 	long server_port;
-	long seed = 1;
+	long seed = 1;		/* so that every run without -s is alike */
 	struct addrinfo *ai;
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
@@ -545,7 +547,6 @@ main(int argc, char *argv[])
 		usage();
 	}
 	hold_ms = delay_ms > HOLD_MS ? delay_ms : HOLD_MS;
-	/* The default seed is fixed, so that every run without -s is alike. */
 	seed_stream(directions[UP].xsubi, seed, 0);
 	seed_stream(directions[DOWN].xsubi, seed, 0x5EED);
 
@@ -640,7 +641,8 @@ main(int argc, char *argv[])
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (clients[i].used)
 			forget_client(&clients[i]);
-	close(listen_fd);
+	if (close(listen_fd) == -1)
+		err(1, "close");
 	for (int dir = UP; dir <= DOWN; dir++) {
 		const struct direction *d = &directions[dir];
 
@@ -648,5 +650,9 @@ main(int argc, char *argv[])
 		    "%lu reordered\n", d->name, d->count, d->dropped,
 		    d->duplicated, d->reordered);
 	}
+	/* A write that failed (a full disk, a closed pipe) sets the error
+	 * flag of stdout; the counts must not be lost in silence. */
+	if (fflush(stdout) == EOF || ferror(stdout))
+		errx(1, "stdout: a write failed");
 	return 0;
 }

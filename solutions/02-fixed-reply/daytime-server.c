@@ -29,7 +29,8 @@
  */
 #define STAMP_FORMAT "%Y-%m-%dT%H:%M:%SZ\r\n"
 
-/* We never look inside the request; MSG_TRUNC tells its whole length. */
+/* We never look inside the request; MSG_TRUNC tells its whole length
+ * (passed in, that flag is Linux's: recv(2)). */
 #define BUFSIZE 512
 
 static void
@@ -179,6 +180,8 @@ main(int argc, char *argv[])
 		 */
 		sent = sendto(fd, reply, replylen, 0, (struct sockaddr *)&addr,
 		    addrlen);
+		/* One failed reply is that client's loss, not the
+		 * server's: say so, and serve the next. */
 		if (sent == -1) {
 			warn("sendto %s port %s", peer.host, peer.port);
 			continue;

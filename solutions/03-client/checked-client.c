@@ -49,9 +49,9 @@ usage(void)
  * sockaddr_in has padding (sin_zero) that nobody promises to zero, and
  * sockaddr_in6 carries sin6_flowinfo, a label the sender may set as it
  * likes.  Its sin6_scope_id does count: fe80::1 on one link and fe80::1
- * on another are two different hosts.  Both come from the kernel in the
- * family of our socket, so an IPv4 server reached through an IPv6 socket
- * ("::ffff:127.0.0.1") is compared as the IPv6 address we sent to.
+ * on another are two different hosts.  from is filled in by the kernel in
+ * our socket's family, which we took from the server's address, so a real
+ * reply always has the family we compare against.
  */
 static int
 from_server(const struct sockaddr_storage *from, const struct sockaddr *server)
@@ -121,6 +121,9 @@ ask(int fd, const struct addrinfo *server, const struct net_addrstr *to,
 	    server->ai_addrlen);
 	if (sent == -1)
 		err(1, "sendto %s port %s", to->host, to->port);
+	/* A datagram goes whole or not at all; anything else is a bug. */
+	if ((size_t)sent != len)
+		errx(1, "sendto: sent %zd of %zu bytes", sent, len);
 	if (printf("sent %zd bytes to %s port %s\n", sent, to->host,
 	    to->port) < 0)
 		err(1, "stdout");

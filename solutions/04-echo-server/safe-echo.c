@@ -124,11 +124,11 @@ refill(struct bucket *b, const struct timespec *now, double per_second,
 
 /*
  * The bucket of the address in ss, brought up to now, or a new, full one
- * for an address we do not know: in a free slot while there is one, and
- * once all are in use, in place of a bucket that is full again, counting
- * its refill up to now.  A full bucket is no different from a new one, so
- * forgetting it changes nothing for its source.  Returns NULL when every
- * slot holds a source that is still paying off its datagrams.
+ * for an address we do not know, in a free slot while there is one.  When
+ * every slot is taken, the new one reuses the slot of a source that has
+ * been quiet long enough to refill completely: a full bucket acts just
+ * like a new one, so forgetting it changes nothing for its source.
+ * Returns NULL when no source has refilled yet.
  *
  * Why not forget the oldest bucket instead?  Then a sender that cycles
  * through 1025 forged addresses would find each of its buckets forgotten,
@@ -331,6 +331,8 @@ main(int argc, char *argv[])
 
 		sent = sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&addr,
 		    addrlen);
+		/* One failed echo is that client's loss, not the
+		 * server's: say so, and serve the next. */
 		if (sent == -1) {
 			warn("sendto %s port %s", peer.host, peer.port);
 			continue;

@@ -67,7 +67,7 @@ struct pinger {
 	uint64_t min_ns;
 	uint64_t max_ns;
 	double mean_ms;		/* of the received RTTs so far */
-	double m2_ms;		/* their squared distances from the mean */
+	double m2_ms;		/* sum of squared distances from it (Welford) */
 };
 
 static void
@@ -173,8 +173,8 @@ send_ping(int fd, struct pinger *pg)
 
 /*
  * Gives up on every ping whose timeout has passed by now.  Pings go out in
- * order with one timeout, so their deadlines come in order too: the first
- * ping still waiting is the only one that can be due.
+ * order with one timeout, so their deadlines come in order too: once the
+ * oldest waiting ping is not yet due, no later one is, and we stop there.
  */
 static void
 expire(struct pinger *pg, uint64_t now)
@@ -463,6 +463,7 @@ main(int argc, char *argv[])
 	freeaddrinfo(ai);
 	if (close(fd) == -1)
 		err(1, "close");
-	/* Late replies and duplicates answer no ping in time: R alone. */
+	/* Exit 0 if at least one ping got its reply in time; late replies
+	 * and duplicates don't count. */
 	return pg.received > 0 ? 0 : 1;
 }
