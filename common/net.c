@@ -13,7 +13,10 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include <netinet/in.h>
 #include <sys/select.h>
 
 /*
@@ -24,6 +27,7 @@
  * three, but only to a caller who checks errno, the end pointer and the
  * range, which is what this does.  Leading spaces and signs, which strtol
  * would accept, are refused too: "-1" is not a port.
+ * Stores the number in *out, unless out is NULL (only a check).
  * Returns 0, or -1 with errno EINVAL (not a number) or ERANGE (out of range).
  */
 int
@@ -46,7 +50,8 @@ net_parse_number(const char *s, long min, long max, long *out)
 		errno = ERANGE;
 		return -1;
 	}
-	*out = value;
+	if (out != NULL)
+		*out = value;
 	return 0;
 }
 
@@ -128,7 +133,114 @@ net_print_escaped(FILE *out, const void *data, size_t len)
 }
 
 /*
- * Idea: stopping a server on a signal without a race.
+ * Idea: lesson 01's server socket, in one call, for the lessons after it.
+ *
+ * It resolves host (NULL: the wildcard "::"), opens a socket of the first
+ * address's family, turns IPV6_V6ONLY off on an IPv6 one so that it takes
+ * IPv4 too, binds it, and reads back the address it got: with port 0 the
+ * kernel chooses the port, and only getsockname() says which.
+ * Returns the socket, its address in *bound (unless bound is NULL); or -1,
+ * with errno set when a system call failed, and in why (whylen bytes) the
+ * line a program prints with errx(): "CALL: reason", as in "bind: Address
+ * already in use", or "HOST: reason" when host does not resolve.
+ */
+int
+net_server_socket(const char *host, uint16_t port, struct net_addrstr *bound,
+    char *why, size_t whylen)
+{
+	struct addrinfo *ai;
+	struct sockaddr_storage addr;
+	socklen_t addrlen = sizeof(addr);
+	const char *call;
+	int off = 0;
+	int save_errno;
+	int gaierr;
+	int fd;
+
+	gaierr = net_resolve(host, port, NET_PASSIVE, &ai);
+	if (gaierr != 0) {
+		snprintf(why, whylen, "%s: %s", host ? host : "::",
+		    gai_strerror(gaierr));
+		return -1;
+	}
+	fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+	call = "socket";
+	if (fd == -1)
+		goto fail;
+	call = "setsockopt IPV6_V6ONLY";
+	if (ai->ai_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &off, sizeof(off)) == -1)
+		goto fail;
+	call = "bind";
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1)
+		goto fail;
+	call = "getsockname";
+	if (getsockname(fd, (struct sockaddr *)&addr, &addrlen) == -1)
+		goto fail;
+	freeaddrinfo(ai);
+	gaierr = bound ? net_addrstr((struct sockaddr *)&addr, addrlen,
+	    bound) : 0;
+	if (gaierr != 0) {
+		snprintf(why, whylen, "getnameinfo: %s", gai_strerror(gaierr));
+		close(fd);
+		return -1;
+	}
+	return fd;
+
+fail:
+	/* close() may change errno; the caller wants the first failure's. */
+	save_errno = errno;
+	snprintf(why, whylen, "%s: %s", call, strerror(save_errno));
+	if (fd != -1)
+		close(fd);
+	freeaddrinfo(ai);
+	errno = save_errno;
+	return -1;
+}
+
+/*
+ * Idea: lesson 03's client socket, in one call, for the lessons after it.
+ *
+ * It resolves host and port, opens a socket of the first address's family,
+ * and copies that address to *to, for sendto().  Only the first: as lesson
+ * 03 says, an unconnected socket never learns that nobody listens there,
+ * so there is no telling when to try the next.  No bind(): the first
+ * sendto() gives the socket a port of the kernel's choosing.
+ * Returns the socket, or -1 with errno set when socket() failed, and in
+ * why (whylen bytes) the line to print: "socket: reason", or "HOST:
+ * reason" when host does not resolve.
+ */
+int
+net_client_socket(const char *host, uint16_t port, struct net_peer *to,
+    char *why, size_t whylen)
+{
+	struct addrinfo *ai;
+	int gaierr;
+	int fd;
+
+	gaierr = net_resolve(host, port, 0, &ai);
+	if (gaierr != 0) {
+		snprintf(why, whylen, "%s: %s", host, gai_strerror(gaierr));
+		return -1;
+	}
+	fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+	if (fd == -1) {
+		int save_errno = errno;
+
+		snprintf(why, whylen, "socket: %s", strerror(save_errno));
+		freeaddrinfo(ai);
+		errno = save_errno;
+		return -1;
+	}
+	memcpy(&to->addr, ai->ai_addr, ai->ai_addrlen);
+	to->len = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return fd;
+}
+
+/*
+ * Idea: stopping a server on a signal without a race, even under a flood.
+ * Lesson 06 writes this out step by step; these are its parts, packaged.
  *
  * The obvious way, a handler that sets a flag which the loop checks before
  * recvfrom, has a window: a signal that arrives after the check but before
@@ -137,6 +249,12 @@ net_print_escaped(FILE *out, const void *data, size_t len)
  * only inside pselect, which unblocks them and waits in one atomic step.
  * Once the handler has run, pselect fails with EINTR: it is never
  * restarted, with or without SA_RESTART (signal(7)).
+ *
+ * The trap in that fix: when a descriptor is already readable, Linux's
+ * pselect returns at once and blocks the signals again without delivering
+ * one that was pending.  Under a steady flood a descriptor is always
+ * readable, so the handler would never run.  After every pselect we
+ * therefore ask sigpending() whether a stop signal is waiting.
  */
 static volatile sig_atomic_t stop_signal;
 static sigset_t wait_mask;
@@ -178,10 +296,23 @@ net_catch_stop_signals(void)
 	return 0;
 }
 
+/* Whether SIGINT or SIGTERM is waiting, blocked, to be delivered. */
+static int
+stop_pending(void)
+{
+	sigset_t pending;
+
+	if (sigpending(&pending) == -1)
+		return 0;
+	return sigismember(&pending, SIGINT) == 1 ||
+	    sigismember(&pending, SIGTERM) == 1;
+}
+
 /*
  * Waits until fd has a datagram to read or a stop signal arrives.
- * Returns 1 when fd is readable, 0 when it is time to stop, -1 with errno
- * set on error.  Before net_catch_stop_signals it only waits for fd.
+ * Returns NET_READY (1) when fd is readable, NET_STOPPED (0) when it is
+ * time to stop, -1 with errno set on error.  Before net_catch_stop_signals
+ * it only waits for fd.
  *
  * pselect is the POSIX call for this (Linux's ppoll is the same with poll's
  * interface); it takes descriptors below FD_SETSIZE only.
@@ -199,7 +330,7 @@ net_wait_or_stop(int fd)
 	FD_ZERO(&readable);
 	FD_SET(fd, &readable);
 	n = net_wait_many_or_stop(fd + 1, &readable, -1);
-	return n > 0 ? 1 : n;
+	return n > 0 ? NET_READY : n;
 }
 
 /*
@@ -209,9 +340,9 @@ net_wait_or_stop(int fd)
  * holding those that are ready.  timeout_ms < 0 waits without a limit;
  * otherwise the wait ends on a deadline, so a signal that interrupts it
  * does not start it again.
- * Returns how many are readable; 0 when it is time to stop; -1 with errno
- * ETIMEDOUT (and *readable empty) when the time is up, or with another
- * errno on error.
+ * Returns how many are readable; NET_STOPPED (0) when it is time to stop;
+ * NET_TIMEDOUT (-1) with errno ETIMEDOUT (and *readable empty) when the
+ * time is up, or -1 with another errno on error.
  */
 int
 net_wait_many_or_stop(int nfds, fd_set *readable, int timeout_ms)
@@ -231,18 +362,21 @@ net_wait_many_or_stop(int nfds, fd_set *readable, int timeout_ms)
 		int n;
 
 		if (stop_signal != 0)
-			return 0;
+			return NET_STOPPED;
 		*readable = watch;
 		ts.tv_sec = left / 1000;
 		ts.tv_nsec = (left % 1000) * 1000000L;
 		n = pselect(nfds, readable, NULL, NULL,
 		    timeout_ms >= 0 ? &ts : NULL, catching ? &wait_mask : NULL);
+		/* The trap above: ready, but a stop signal still waits. */
+		if (n >= 0 && catching && stop_pending())
+			return NET_STOPPED;
 		if (n > 0)
 			return n;
 		if (n == 0) {
 			FD_ZERO(readable);
 			errno = ETIMEDOUT;
-			return -1;
+			return NET_TIMEDOUT;
 		}
 		if (errno != EINTR)
 			return -1;

@@ -46,12 +46,39 @@ struct net_addrstr {
 /* For net_resolve's flags: an address to bind(), not one to send to. */
 #define NET_PASSIVE 1
 
+/*
+ * What the two wait functions return.  The numbers are the ones they have
+ * always returned; the names say what each means, because select(2)'s 0
+ * means "timed out" and ours means "stop".
+ */
+enum {
+	NET_STOPPED = 0,	/* SIGINT or SIGTERM came: time to stop */
+	NET_READY = 1,		/* net_wait_or_stop: the socket is readable
+				 * (net_wait_many_or_stop: how many are) */
+	NET_TIMEDOUT = -1	/* with errno ETIMEDOUT: the time was up;
+				 * -1 with any other errno is an error */
+};
+
+/* Room for the "CALL: reason" line of net_server_socket and
+ * net_client_socket. */
+#define NET_WHYLEN 256
+
+/* An address to send to, as net_client_socket found it. */
+struct net_peer {
+	struct sockaddr_storage addr;	/* room for any family's address */
+	socklen_t len;			/* how much of it this one uses */
+};
+
 int net_parse_number(const char *s, long min, long max, long *out);
 int net_resolve(const char *host, uint16_t port, int flags,
     struct addrinfo **res);
 int net_addrstr(const struct sockaddr *sa, socklen_t salen,
     struct net_addrstr *out);
 int net_print_escaped(FILE *out, const void *data, size_t len);
+int net_server_socket(const char *host, uint16_t port,
+    struct net_addrstr *bound, char *why, size_t whylen);
+int net_client_socket(const char *host, uint16_t port, struct net_peer *to,
+    char *why, size_t whylen);
 int net_catch_stop_signals(void);
 int net_wait_or_stop(int fd);
 int net_wait_many_or_stop(int nfds, fd_set *readable, int timeout_ms);

@@ -4,141 +4,91 @@
  *
  * Lesson 05, the slides' UDPEchoClient.  Datagrams may be lost, and a lost
  * request or a lost reply looks exactly like a server that never answers:
- * the only cure on the client's side is to stop waiting.  The slide's
- * try/finally becomes explicit cleanup on the way out; where err() ends
- * the program instead, exit closes every descriptor for us.
+ * the only cure on the client's side is to stop waiting.
  *
  *   usage: echo-client [-t milliseconds] host port [message]
  *
  * Try it against lesson 04, then against a port where nothing listens.
  */
 #include <err.h>
-#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "net.h"
 
-static void
-usage(void)
-{
-	fprintf(stderr,
-	    "usage: echo-client [-t milliseconds] host port [message]\n");
-	exit(2);
-}
-
 int
 main(int argc, char *argv[])
 {
 	static unsigned char buf[NET_MAX_DATAGRAM];
-	const char *message = "This is the message.";
+	/* One option, first if at all: getopt(3) can wait for the labs. */
+	const char *t = argc > 2 && strcmp(argv[1], "-t") == 0 ? argv[2] : NULL;
+	const char *message;
 	long timeout_ms = 1000;
 	long port;
-	struct addrinfo *ai;
-	struct timespec deadline;
-	int gaierr;
-	int status = 0;
-	int fd;
-	int ch;
-	ssize_t sent;
-	ssize_t n = -1;
+	struct net_peer server;
+	struct pollfd pfd = { .events = POLLIN };
+	char why[NET_WHYLEN];
+	int ready;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	for (;;) {
-		ch = getopt(argc, argv, "t:");
-		if (ch == -1)
-			break;
-		switch (ch) {
-		case 't':
-			if (net_parse_number(optarg, 1, 3600000,
-			    &timeout_ms) == -1) {
-				warnx("timeout must be 1 to 3600000 "
-				    "milliseconds: %s", optarg);
-				usage();
-			}
-			break;
-		default:
-			usage();
-		}
+	/* Past "-t MS", the arguments are lesson 03's. */
+	if (t != NULL) {
+		argc -= 2;
+		argv += 2;
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc != 2 && argc != 3)
-		usage();
-	if (net_parse_number(argv[1], 1, 65535, &port) == -1) {
-		warnx("port must be a number from 1 to 65535: %s", argv[1]);
-		usage();
+	if ((t != NULL && net_parse_number(t, 1, 3600000, &timeout_ms) == -1)
+	    || (argc != 3 && argc != 4) ||
+	    net_parse_number(argv[2], 1, 65535, &port) == -1) {
+		fprintf(stderr, "usage: echo-client [-t milliseconds] "
+		    "host port [message]\n");
+		return 2;
 	}
-	if (argc == 3)
-		message = argv[2];
+	message = argc == 4 ? argv[3] : "This is the message.";
 
-	/* The first address only, for the reason lesson 03 gives. */
-	gaierr = net_resolve(argv[0], (uint16_t)port, 0, &ai);
-	if (gaierr != 0)
-		errx(1, "%s: %s", argv[0], gai_strerror(gaierr));
-	fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-	if (fd == -1)
-		err(1, "socket");
+	/* Lesson 03's getaddrinfo and socket, in one call from net.c. */
+	pfd.fd = net_client_socket(argv[1], (uint16_t)port, &server, why,
+	    sizeof(why));
+	if (pfd.fd == -1)
+		errx(1, "%s", why);
 
 	/* The slide prints the message with %s; we print its bytes. */
 	printf("sending \"");
 	net_print_escaped(stdout, message, strlen(message));
 	printf("\"\n");
-	sent = sendto(fd, message, strlen(message), 0, ai->ai_addr,
-	    ai->ai_addrlen);
-	if (sent == -1)
+	if (sendto(pfd.fd, message, strlen(message), 0,
+	    (struct sockaddr *)&server.addr, server.len) == -1)
 		err(1, "sendto");
-	freeaddrinfo(ai);
 
 	/*
-	 * Wait with poll() for a deadline fixed now, on the monotonic clock.
-	 * SO_RCVTIMEO would be simpler, but its timeout starts again with
-	 * every recvfrom(), so a client that loops past stray datagrams
-	 * could wait forever.  Here, whatever wakes us early (a signal, a
-	 * datagram dropped for a bad checksum between poll and recvfrom), the
-	 * whole wait never exceeds what was asked.
+	 * poll() sleeps until the socket has a datagram to read (1) or the
+	 * timeout has passed (0).  One poll is all it takes, because any
+	 * datagram is the reply.  A client that checks who sent it (lab 03)
+	 * must wait again after a stranger's, and a timeout that started
+	 * again each time would let strangers keep it waiting for ever: it
+	 * waits to a fixed deadline instead (net_deadline, net_ms_left).
 	 */
 	printf("waiting to receive ...\n");
-	if (net_deadline(timeout_ms, &deadline) == -1)
-		err(1, "clock_gettime");
-	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int left = net_ms_left(&deadline);
-		int ready;
+	ready = poll(&pfd, 1, (int)timeout_ms);
+	if (ready == -1)
+		err(1, "poll");
+	if (ready == 1) {
+		ssize_t n = recvfrom(pfd.fd, buf, sizeof(buf), 0, NULL, NULL);
 
-		if (left == 0)
-			break;
-		ready = poll(&pfd, 1, left);
-		if (ready == -1 && errno == EINTR)
-			continue;
-		if (ready == -1)
-			err(1, "poll");
-		if (ready == 0)
-			break;
-		/* Any sender's datagram is taken: lab 03 checks who it is. */
-		n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, NULL, NULL);
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			continue;
 		if (n == -1)
 			err(1, "recvfrom");
-		break;
-	}
-
-	if (n == -1) {
-		warnx("no reply within %ld ms", timeout_ms);
-		status = 1;
-	} else {
 		printf("received \"");
 		net_print_escaped(stdout, buf, (size_t)n);
 		printf("\"\n");
+	} else {
+		warnx("no reply within %ld ms", timeout_ms);
 	}
 
+	/* The slide's finally; where err() ends us, exit() closes it. */
 	printf("closing socket\n");
-	close(fd);
-	return status;
+	close(pfd.fd);
+	return ready == 1 ? 0 : 1;
 }
