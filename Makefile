@@ -66,11 +66,12 @@ OTHER_SRCS := $(filter-out $(PROG_SRCS),$(wildcard lessons/*/*.c \
 WRONG_DIRS := $(sort $(dir $(wildcard tests/wrong/*/*/mistake.diff)))
 WRONG_PROGS := $(patsubst tests/wrong/%/,$(BUILD)/wrong/%,$(WRONG_DIRS))
 
-# The Criterion suites: tests/lessons_*.c make one runner, each lab its own.
+# The Criterion suites: tests/lessons_*.c make one runner, tests/floods.c
+# another, and each lab its own.
 HARNESS_OBJ := $(BUILD)/obj/tests/harness.o
 LESSON_TEST_SRCS := $(sort $(wildcard tests/lessons_*.c))
 LAB_TEST_SRCS := $(sort $(wildcard tests/lab_*.c))
-TEST_RUNNERS := $(BUILD)/tests/lessons \
+TEST_RUNNERS := $(BUILD)/tests/lessons $(BUILD)/tests/floods \
                 $(patsubst tests/%.c,$(BUILD)/tests/%,$(LAB_TEST_SRCS))
 
 .PHONY: all tests demo check check-one test-lab deps-build deps-test clean
@@ -119,6 +120,11 @@ $(BUILD)/obj/tests/%.o: tests/%.c
 	$(CC) $(ALL_CPPFLAGS) $(TEST_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/lessons: $(LESSON_TEST_SRCS:%.c=$(BUILD)/obj/%.o) $(HARNESS_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
+
+# The floods run alone, one test at a time (tests/floods.c says why).
+$(BUILD)/tests/floods: $(BUILD)/obj/tests/floods.o $(HARNESS_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 

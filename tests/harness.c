@@ -199,12 +199,58 @@ reset_child_signals(void)
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-static int
-open_valgrind(void)
+bool
+h_valgrind(void)
 {
 	const char *v = getenv("UDPLAB_VALGRIND");
 
 	return v != NULL && strcmp(v, "1") == 0;
+}
+
+/*
+ * No descriptor of the test process leaks into a child: every pipe end and
+ * socket of ours is close-on-exec, so a program under test holds only its
+ * own stdin, stdout and stderr (a leaked copy of a pipe's write end would
+ * keep our reader from ever seeing end of file).
+ */
+static void
+cloexec(int fd)
+{
+	cr_assert(fcntl(fd, F_SETFD, FD_CLOEXEC) == 0, "fcntl: %s",
+	    strerror(errno));
+}
+
+/* In the child: make from its descriptor to, kept open across exec. */
+static void
+child_fd(int from, int to)
+{
+	if (from == to)
+		(void)fcntl(to, F_SETFD, 0);
+	else
+		(void)dup2(from, to);	/* the copy is not close-on-exec */
+}
+
+/* name as execv wants it: a path, or the first match in PATH. */
+static void
+find_program(const char *name, char *path, size_t cap)
+{
+	const char *dirs = getenv("PATH");
+
+	if (strchr(name, '/') != NULL || dirs == NULL) {
+		snprintf(path, cap, "%s", name);
+		return;
+	}
+	while (*dirs != '\0') {
+		size_t len = strcspn(dirs, ":");
+
+		/* An empty entry in PATH means the current folder. */
+		snprintf(path, cap, "%.*s/%s", len ? (int)len : 1,
+		    len ? dirs : ".", name);
+		if (access(path, X_OK) == 0)
+			return;
+		dirs += len + (dirs[len] == ':');
+	}
+	cr_assert_fail("cannot run %s: not found in PATH", name);
 }
 
 struct h_proc *
@@ -212,6 +258,7 @@ h_spawn(char *const argv[], const struct h_opts *o)
 {
 	static const struct h_opts none = { 0 };
 	char *args[H_MAX_ARGS + 16];
+	char path[1024];
 	int out[2], errp[2], in[2], status[2];
 	struct h_proc *p;
 	struct h_proc **grown;
@@ -221,7 +268,7 @@ h_spawn(char *const argv[], const struct h_opts *o)
 
 	if (o == NULL)
 		o = &none;
-	if (o->wrap && open_valgrind()) {
+	if (o->wrap && h_valgrind()) {
 		static char *vg[] = {
 			"valgrind", "-q", "--error-exitcode=99",
 			"--leak-check=full",
@@ -237,11 +284,16 @@ h_spawn(char *const argv[], const struct h_opts *o)
 		args[n++] = argv[i];
 	}
 	args[n] = NULL;
+	find_program(args[0], path, sizeof(path));
 
 	cr_assert(pipe(out) == 0 && pipe(errp) == 0 && pipe(in) == 0 &&
 	    pipe(status) == 0, "pipe: %s", strerror(errno));
-	cr_assert(fcntl(status[1], F_SETFD, FD_CLOEXEC) == 0,
-	    "fcntl: %s", strerror(errno));
+	for (int i = 0; i < 2; i++) {
+		cloexec(out[i]);
+		cloexec(errp[i]);
+		cloexec(in[i]);
+		cloexec(status[i]);
+	}
 	cr_assert(o->stdin_len < 65536,
 	    "test harness: stdin data must fit in a pipe");
 
@@ -263,25 +315,26 @@ h_spawn(char *const argv[], const struct h_opts *o)
 	p->pid = fork();
 	cr_assert(p->pid != -1, "fork: %s", strerror(errno));
 	if (p->pid == 0) {
-		/* Only async-signal-safe calls from here to exec: other
-		 * threads of ours may have held locks at fork time. */
+		/*
+		 * From here to exec the child calls only async-signal-safe
+		 * functions (signal-safety(7): fcntl, dup2, setpgid,
+		 * sigaction, sigprocmask, execv, write, _exit) and prctl, a
+		 * bare system call.  Another thread of ours (a drainer) may
+		 * have held a lock, malloc's say, when we forked; in the
+		 * child it would stay locked for ever.  That is why PATH was
+		 * searched before the fork: execvp may allocate.  Every
+		 * other descriptor of ours closes on exec.
+		 */
 		int e;
 
 		/* If the test process dies, so does this child. */
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 		(void)setpgid(0, 0);
 		reset_child_signals();
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		dup2(errp[1], 2);
-		close(in[0]);
-		close(in[1]);
-		close(out[0]);
-		close(out[1]);
-		close(errp[0]);
-		close(errp[1]);
-		close(status[0]);
-		execvp(args[0], args);
+		child_fd(in[0], 0);
+		child_fd(out[1], 1);
+		child_fd(errp[1], 2);
+		execv(path, args);
 		e = errno;
 		(void)write(status[1], &e, sizeof(e));
 		_exit(127);
@@ -294,7 +347,7 @@ h_spawn(char *const argv[], const struct h_opts *o)
 	close(status[0]);
 	if (got == (ssize_t)sizeof(child_errno)) {
 		waitpid(p->pid, NULL, 0);
-		cr_assert_fail("cannot run %s: %s", args[0],
+		cr_assert_fail("cannot run %s: %s", path,
 		    strerror(child_errno));
 	}
 	if (o->stdin_len > 0)
@@ -650,6 +703,28 @@ h_wait(struct h_proc *p, long ms)
 	return decode_status(p->status);
 }
 
+void
+h_expect_ends(struct h_proc *p, int sig)
+{
+	long start = h_now_ms();
+	int status;
+
+	cr_assert(kill(p->pid, sig) == 0, "kill: %s", strerror(errno));
+	status = h_wait(p, h_ms(2000));
+	if (status == -1) {
+		(void)kill(-p->pid, SIGKILL);
+		reap_within(p, 5000);
+		cr_assert_fail("%s did not end within %ld ms of signal %d",
+		    p->name, h_ms(2000), sig);
+	}
+	cr_assert(status == 0 || status == 128 + sig, "%s got signal %d and "
+	    "ended with status %d after %ld ms: it should exit 0 or die of "
+	    "the signal (status %d); stderr: %.300s", p->name, sig, status,
+	    h_now_ms() - start, 128 + sig, h_stderr(p));
+	cr_assert_str_eq(h_stderr(p), "", "%s printed on stderr when "
+	    "signalled: %.300s", p->name, h_stderr(p));
+}
+
 int
 h_stop(struct h_proc *p, int sig)
 {
@@ -742,6 +817,7 @@ h_udp_open_port(const char *host, uint16_t port)
 	int fd = socket(ai->ai_family, SOCK_DGRAM, 0);
 
 	cr_assert(fd != -1, "socket: %s", strerror(errno));
+	cloexec(fd);
 	cr_assert(bind(fd, ai->ai_addr, ai->ai_addrlen) == 0,
 	    "bind %s port %u: %s", host, (unsigned)port, strerror(errno));
 	freeaddrinfo(ai);

@@ -43,7 +43,7 @@ check_printed(const char *server_host, const char *client_host,
 	    "printed nothing within %ld ms", len, h_ms(2000));
 	cr_assert(strcmp(line, want) == 0, "expected:\n%.300s\ngot:\n%.300s",
 	    want, line);
-	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+	h_expect_ends(srv, SIGTERM);
 	free(want);
 	free(escaped);
 }
@@ -55,7 +55,7 @@ Test(bare_server, first_line_names_the_address_and_port)
 	char want[64];
 
 	snprintf(want, sizeof(want), "listening on ::1 port %u\n", port);
-	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+	h_expect_ends(srv, SIGTERM);
 	cr_assert_str_eq(h_stdout(srv), want, "expected only \"%s\"", want);
 }
 
@@ -66,7 +66,7 @@ Test(bare_server, without_host_listens_on_the_wildcard)
 	char want[64];
 
 	snprintf(want, sizeof(want), "listening on :: port %u\n", port);
-	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+	h_expect_ends(srv, SIGTERM);
 	cr_assert_str_eq(h_stdout(srv), want, "expected \"%s\"", want);
 }
 

@@ -42,7 +42,7 @@ check_reply(const char *server_host, const char *client_host,
 	line = h_line(srv, h_ms(2000));
 	cr_assert(line != NULL && strcmp(line, want) == 0,
 	    "expected \"%s\", got \"%s\"", want, line ? line : "(nothing)");
-	cr_assert_eq(h_stop(srv, SIGINT), 0, "SIGINT should exit 0");
+	h_expect_ends(srv, SIGINT);
 }
 
 Test(fixed_reply, first_line_names_the_address_and_port)
@@ -52,7 +52,7 @@ Test(fixed_reply, first_line_names_the_address_and_port)
 	char want[64];
 
 	snprintf(want, sizeof(want), "listening on 127.0.0.1 port %u\n", port);
-	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+	h_expect_ends(srv, SIGTERM);
 	cr_assert_str_eq(h_stdout(srv), want, "expected \"%s\"", want);
 }
 
@@ -98,5 +98,5 @@ Test(fixed_reply, answers_each_of_two_clients_at_its_own_address)
 	    "the second client got no reply");
 	cr_assert(h_udp_recv(a, got, sizeof(got), h_ms(200), NULL) == -1,
 	    "the first client got a second reply meant for the other");
-	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+	h_expect_ends(srv, SIGTERM);
 }

@@ -96,7 +96,7 @@ Test(echo_client, talks_to_lesson_04s_echo_server)
 	cr_assert_str_eq(h_stdout(p), "sending \"round trip\"\n"
 	    "waiting to receive ...\nreceived \"round trip\"\n"
 	    "closing socket\n", "got %s", h_stdout(p));
-	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+	h_expect_ends(srv, SIGTERM);
 }
 
 Test(echo_client, gives_up_after_its_timeout)

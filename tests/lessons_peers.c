@@ -79,7 +79,7 @@ check_bare(peer_fn peer, const char *host)
 	    " sent 18 bytes: \"hello from a peer\\n\"") != NULL,
 	    "bare-server printed: %s", line);
 	h_stop(p, SIGTERM);
-	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+	h_expect_ends(srv, SIGTERM);
 }
 
 /* A peer sends to fixed-reply and prints "Get off my lawn!". */
@@ -94,7 +94,7 @@ check_fixed(peer_fn peer, const char *host)
 	    "the peer never printed the reply; it printed \"%s\", stderr %s",
 	    h_stdout(p), h_stderr(p));
 	h_stop(p, SIGTERM);
-	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+	h_expect_ends(srv, SIGTERM);
 }
 
 /* A peer's line comes back from echo-server. */
@@ -111,7 +111,7 @@ check_echo(peer_fn peer, const char *host)
 	cr_assert(h_line_starting(srv, "received 10 bytes from ", h_ms(2000)),
 	    "echo-server did not log the datagram");
 	h_stop(p, SIGTERM);
-	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+	h_expect_ends(srv, SIGTERM);
 }
 
 Test(peers, nc_to_bare_server)
@@ -161,7 +161,7 @@ Test(peers, slide_client_to_fixed_reply)
 	    "the slide client printed %s", h_stdout(py));
 	cr_assert(h_line_starting(srv, "::ffff:127.0.0.1 port ", h_ms(2000)),
 	    "fixed-reply did not log the slide client's datagram");
-	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+	h_expect_ends(srv, SIGTERM);
 }
 
 Test(peers, slide_client_to_bare_server)
@@ -180,7 +180,7 @@ Test(peers, slide_client_to_bare_server)
 	    strstr(line, " sent 11 bytes: \"Hello World\""),
 	    "bare-server printed: %s", line ? line : "(nothing)");
 	h_stop(py, SIGTERM);    /* it waits for a reply that never comes */
-	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+	h_expect_ends(srv, SIGTERM);
 }
 
 Test(peers, slide_echo_client_to_echo_server)
@@ -197,7 +197,7 @@ Test(peers, slide_echo_client_to_echo_server)
 	cr_assert_str_eq(h_stdout(py), "sending \"This is the message.\"\n"
 	    "waiting to receive ...\nreceived \"This is the message.\"\n"
 	    "closing socket\n", "the slide client printed %s", h_stdout(py));
-	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+	h_expect_ends(srv, SIGTERM);
 }
 
 Test(peers, client_to_slide_server)

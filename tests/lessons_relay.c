@@ -191,7 +191,7 @@ check_echo(const char *client_host, const char *server_host,
 	    "%u, not from the relay's port %u that the client sent to",
 	    h_sockaddr_port(&from), rport);
 	cr_assert_eq(h_stop(relay, SIGTERM), 0, "SIGTERM should exit 0");
-	cr_assert_eq(h_stop(echo, SIGTERM), 0, "echo-server: SIGTERM");
+	h_expect_ends(echo, SIGTERM);
 }
 
 Test(relay, first_line_names_the_server_and_ends_with_its_own_port)
@@ -272,7 +272,7 @@ Test(relay, without_options_passes_every_datagram_in_order)
 	    "0 duplicated, 0 reordered\n") != NULL, "after 50 echoes the "
 	    "relay should end with its counts for 50 datagrams each way, "
 	    "printed:\n%s", h_stdout(relay));
-	cr_assert_eq(h_stop(echo, SIGTERM), 0, "echo-server: SIGTERM");
+	h_expect_ends(echo, SIGTERM);
 }
 
 Test(relay, loss_100_drops_every_datagram)
@@ -302,7 +302,7 @@ Test(relay, loss_100_drops_every_datagram)
 	    "0 duplicated, 0 reordered\n") != NULL, "expected the count "
 	    "\"c->s: 5 datagrams, 5 dropped, ...\", the relay printed:\n%s",
 	    h_stdout(relay));
-	cr_assert_eq(h_stop(echo, SIGTERM), 0, "echo-server: SIGTERM");
+	h_expect_ends(echo, SIGTERM);
 }
 
 /*
@@ -534,7 +534,7 @@ Test(relay, delay_200_delays_each_way)
 		    "\"pass, delay 200 ms\" in the -v log, got \"%s\"", f);
 	}
 	cr_assert_eq(h_stop(relay, SIGTERM), 0, "SIGTERM should exit 0");
-	cr_assert_eq(h_stop(echo, SIGTERM), 0, "echo-server: SIGTERM");
+	h_expect_ends(echo, SIGTERM);
 }
 
 Test(relay, several_clients_each_get_their_own_replies)
@@ -567,7 +567,7 @@ Test(relay, several_clients_each_get_their_own_replies)
 		    NULL, "3 clients: expected 3 \"new client\" lines, got "
 		    "%d:\n%s", i, h_stdout(relay));
 	cr_assert_eq(h_stop(relay, SIGTERM), 0, "SIGTERM should exit 0");
-	cr_assert_eq(h_stop(echo, SIGTERM), 0, "echo-server: SIGTERM");
+	h_expect_ends(echo, SIGTERM);
 }
 
 Test(relay, forgets_the_quietest_client_when_32_are_known)
@@ -598,7 +598,7 @@ Test(relay, forgets_the_quietest_client_when_32_are_known)
 	h_udp_send(fd[0], "127.0.0.1", rport, "back", 4);
 	expect(fd[0], "back", rport, "forgotten client");
 	cr_assert_eq(h_stop(relay, SIGTERM), 0, "SIGTERM should exit 0");
-	cr_assert_eq(h_stop(echo, SIGTERM), 0, "echo-server: SIGTERM");
+	h_expect_ends(echo, SIGTERM);
 }
 
 Test(relay, reports_a_server_that_is_not_there_and_goes_on)

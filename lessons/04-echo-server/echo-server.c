@@ -33,7 +33,8 @@ main(int argc, char *argv[])
 	/* Past "-q", the arguments are lesson 02's. */
 	argc -= quiet;
 	argv += quiet;
-	if ((argc != 2 && argc != 3) ||
+	/* A host that starts with '-' is an option we do not know. */
+	if ((argc != 2 && argc != 3) || (argc == 3 && argv[1][0] == '-') ||
 	    net_parse_number(argv[argc - 1], 0, 65535, &port) == -1) {
 		fprintf(stderr, "usage: echo-server [-q] [host] port\n");
 		return 2;
