@@ -487,9 +487,8 @@ main(int argc, char *argv[])
 	long server_port;
 	long seed = 1;		/* so that every run without -s is alike */
 	struct addrinfo *ai;
-	struct sockaddr_storage addr;
-	socklen_t addrlen;
 	struct net_addrstr me;
+	char why[NET_WHYLEN];
 	int gaierr;
 	int ch;
 
@@ -562,34 +561,14 @@ main(int argc, char *argv[])
 	if (gaierr != 0)
 		errx(1, "getnameinfo: %s", gai_strerror(gaierr));
 
-	/* The clients' side: a server's socket, as in lesson 01. */
-	gaierr = net_resolve(NULL, (uint16_t)listen_port, NET_PASSIVE, &ai);
-	if (gaierr != 0)
-		errx(1, ":: port %ld: %s", listen_port, gai_strerror(gaierr));
-	listen_fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-	if (listen_fd == -1)
-		err(1, "socket");
-	if (ai->ai_family == AF_INET6) {
-		int off = 0;
-
-		if (setsockopt(listen_fd, IPPROTO_IPV6, IPV6_V6ONLY, &off,
-		    sizeof(off)) == -1)
-			err(1, "setsockopt IPV6_V6ONLY");
-	}
-	if (bind(listen_fd, ai->ai_addr, ai->ai_addrlen) == -1)
-		err(1, "bind");
-	freeaddrinfo(ai);
-
 	/* Before the first line: whoever reads it may signal us at once. */
 	if (net_catch_stop_signals() == -1)
 		err(1, "sigaction");
-
-	addrlen = sizeof(addr);
-	if (getsockname(listen_fd, (struct sockaddr *)&addr, &addrlen) == -1)
-		err(1, "getsockname");
-	gaierr = net_addrstr((struct sockaddr *)&addr, addrlen, &me);
-	if (gaierr != 0)
-		errx(1, "getnameinfo: %s", gai_strerror(gaierr));
+	/* The clients' side: a server's socket, as lesson 02 gets it. */
+	listen_fd = net_server_socket(NULL, (uint16_t)listen_port, &me, why,
+	    sizeof(why));
+	if (listen_fd == -1)
+		errx(1, "%s", why);
 	printf("relaying to %s port %s, listening on %s port %s\n",
 	    server_name.host, server_name.port, me.host, me.port);
 
@@ -622,10 +601,10 @@ main(int argc, char *argv[])
 				nfds = clients[i].fd + 1;
 		}
 		ready = net_wait_many_or_stop(nfds, &readable, timeout);
-		if (ready == -1 && errno != ETIMEDOUT)
-			err(1, "pselect");
-		if (ready == 0)
+		if (ready == NET_STOPPED)
 			break;
+		if (ready == NET_TIMEDOUT && errno != ETIMEDOUT)
+			err(1, "pselect");
 
 		/* Replies first: a new client may take a forgotten one's
 		 * entry, and its descriptor number, in from_client. */

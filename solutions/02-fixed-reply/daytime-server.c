@@ -48,10 +48,10 @@ main(int argc, char *argv[])
 	size_t textlen = 0;
 	char stamp[32];
 	long port;
-	struct addrinfo *ai;
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	struct net_addrstr me;
+	char why[NET_WHYLEN];
 	int gaierr;
 	int fd;
 	int ch;
@@ -91,37 +91,17 @@ main(int argc, char *argv[])
 		usage();
 	}
 
-	/* One socket, bound to one address, both families: lesson 01. */
-	gaierr = net_resolve(host, (uint16_t)port, NET_PASSIVE, &ai);
-	if (gaierr != 0)
-		errx(1, "%s: %s", host ? host : "::", gai_strerror(gaierr));
-	fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-	if (fd == -1)
-		err(1, "socket");
-	if (ai->ai_family == AF_INET6) {
-		int off = 0;
-
-		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off,
-		    sizeof(off)) == -1)
-			err(1, "setsockopt IPV6_V6ONLY");
-	}
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1)
-		err(1, "bind");
-	freeaddrinfo(ai);
-
 	/*
 	 * Catch SIGINT and SIGTERM before we announce ourselves: whoever
-	 * reads our first line may signal us at once.
+	 * reads our first line may signal us at once (lesson 06 says why
+	 * the catching and the waiting are done this way).
 	 */
 	if (net_catch_stop_signals() == -1)
 		err(1, "sigaction");
-
-	addrlen = sizeof(addr);
-	if (getsockname(fd, (struct sockaddr *)&addr, &addrlen) == -1)
-		err(1, "getsockname");
-	gaierr = net_addrstr((struct sockaddr *)&addr, addrlen, &me);
-	if (gaierr != 0)
-		errx(1, "getnameinfo: %s", gai_strerror(gaierr));
+	/* Lesson 02's socket: one address, both families; errors named. */
+	fd = net_server_socket(host, (uint16_t)port, &me, why, sizeof(why));
+	if (fd == -1)
+		errx(1, "%s", why);
 	printf("listening on %s port %s\n", me.host, me.port);
 
 	for (;;) {
@@ -136,7 +116,7 @@ main(int argc, char *argv[])
 		ready = net_wait_or_stop(fd);
 		if (ready == -1)
 			err(1, "pselect");
-		if (ready == 0)
+		if (ready == NET_STOPPED)
 			break;
 
 		addrlen = sizeof(addr);

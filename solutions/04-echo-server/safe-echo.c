@@ -180,10 +180,10 @@ main(int argc, char *argv[])
 	unsigned long received = 0;
 	unsigned long echoed = 0;
 	unsigned long dropped[NDROPS] = { 0 };
-	struct addrinfo *ai;
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	struct net_addrstr me;
+	char sockerr[NET_WHYLEN];
 	int gaierr;
 	int fd;
 	int ch;
@@ -228,37 +228,17 @@ main(int argc, char *argv[])
 	}
 
 	/*
-	 * One socket, bound to one address, both families: lesson 01.  A
-	 * name that does not resolve is reported under the name itself, as
-	 * the user typed it.
+	 * Catch SIGINT and SIGTERM before we announce ourselves: whoever
+	 * reads our first line may signal us at once (lesson 06 says why
+	 * the catching and the waiting are done this way).
 	 */
-	gaierr = net_resolve(host, (uint16_t)port, NET_PASSIVE, &ai);
-	if (gaierr != 0)
-		errx(1, "%s: %s", host ? host : "::", gai_strerror(gaierr));
-	fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-	if (fd == -1)
-		err(1, "socket");
-	if (ai->ai_family == AF_INET6) {
-		int off = 0;
-
-		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off,
-		    sizeof(off)) == -1)
-			err(1, "setsockopt IPV6_V6ONLY");
-	}
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1)
-		err(1, "bind");
-	freeaddrinfo(ai);
-
-	/* Before the first line: whoever reads it may signal us at once. */
 	if (net_catch_stop_signals() == -1)
 		err(1, "sigaction");
-
-	addrlen = sizeof(addr);
-	if (getsockname(fd, (struct sockaddr *)&addr, &addrlen) == -1)
-		err(1, "getsockname");
-	gaierr = net_addrstr((struct sockaddr *)&addr, addrlen, &me);
-	if (gaierr != 0)
-		errx(1, "getnameinfo: %s", gai_strerror(gaierr));
+	/* Lesson 02's socket: one address, both families; errors named. */
+	fd = net_server_socket(host, (uint16_t)port, &me, sockerr,
+	    sizeof(sockerr));
+	if (fd == -1)
+		errx(1, "%s", sockerr);
 	/*
 	 * printf says when stdout fails (a full disk, a closed pipe): it
 	 * returns a negative number.  A log that silently stops is worse
@@ -282,7 +262,7 @@ main(int argc, char *argv[])
 		ready = net_wait_or_stop(fd);
 		if (ready == -1)
 			err(1, "pselect");
-		if (ready == 0)
+		if (ready == NET_STOPPED)
 			break;
 
 		addrlen = sizeof(addr);
