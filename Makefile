@@ -80,8 +80,9 @@ TEST_RUNNERS := $(BUILD)/tests/lessons $(BUILD)/tests/floods \
 all: $(PROGS)
 ifneq ($(OTHER_SRCS),)
 	@for f in $(OTHER_SRCS); do \
+	    nn=$$(basename "$$(dirname "$$f")" | cut -d- -f1); \
 	    echo "make: $$f is not one of udplab's programs, so it was not" \
-	        "built; test it with: make test-lab LAB=NN SRC=$$f"; done
+	        "built; test it with: make test-lab LAB=$$nn SRC=$$f"; done
 endif
 
 $(BUILD)/obj/%.o: %.c

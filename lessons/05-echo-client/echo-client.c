@@ -68,8 +68,9 @@ main(int argc, char *argv[])
 	 * timeout has passed (0).  One poll is all it takes, because any
 	 * datagram is the reply.  A client that checks who sent it (lab 03)
 	 * must wait again after a stranger's, and a timeout that started
-	 * again each time would let strangers keep it waiting for ever: it
-	 * waits to a fixed deadline instead (net_deadline, net_ms_left).
+	 * again each time (as SO_RCVTIMEO does with every recvfrom, man 7
+	 * socket) would let strangers keep it waiting for ever: it waits to
+	 * a fixed deadline instead (net_deadline, net_ms_left).
 	 */
 	printf("waiting to receive ...\n");
 	ready = poll(&pfd, 1, (int)timeout_ms);
