@@ -55,9 +55,9 @@ SOLUTION_SRCS := solutions/01-bare-server/hexdump-server.c \
 TOOL_SRCS := tools/relay.c
 PROG_SRCS := $(LESSON_SRCS) $(SOLUTION_SRCS) $(TOOL_SRCS)
 PROGS := $(addprefix $(BUILD)/,$(basename $(notdir $(PROG_SRCS))))
-# Any other .c file there, named in a note at the end of "make".
-OTHER_SRCS := $(filter-out $(PROG_SRCS),$(wildcard lessons/*/*.c \
-                                           solutions/*/*.c tools/*.c))
+# Any other .c file in a lesson folder (a student's), named in a note at
+# the end of "make".
+OTHER_SRCS := $(filter-out $(PROG_SRCS),$(wildcard lessons/*/*.c))
 
 # The deliberately wrong lab solutions: each is the reference solution with
 # one mistake, kept as a patch (tests/wrong/NN-lab/MISTAKE/mistake.diff) so
@@ -153,6 +153,11 @@ test-lab:
 	@if [ -z "$(LAB)" ] || [ -z "$(SRC)" ]; then \
 	    echo "usage: make test-lab LAB=NN SRC=path/to/program.c" >&2; \
 	    exit 2; fi
+	@if [ ! -f tests/lab_$(LAB).c ]; then \
+	    echo "make test-lab: no lab $(LAB); the labs are:" \
+	        $(patsubst tests/lab_%.c,%,$(LAB_TEST_SRCS)) >&2; exit 2; fi
+	@if [ ! -f "$(SRC)" ]; then \
+	    echo "make test-lab: $(SRC): no such file" >&2; exit 2; fi
 	@$(MAKE) --no-print-directory $(PROGS) $(MINE) $(BUILD)/tests/lab_$(LAB)
 	@BUILD=$(BUILD) LABEL="lab $(LAB)" UDPLAB_SUITES=lab_$(LAB) \
 	    UDPLAB_PROGRAM=$(MINE) \

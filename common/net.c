@@ -220,7 +220,9 @@ net_client_socket(const char *host, uint16_t port, struct net_peer *to,
 
 	gaierr = net_resolve(host, port, 0, &ai);
 	if (gaierr != 0) {
-		snprintf(why, whylen, "%s: %s", host, gai_strerror(gaierr));
+		/* No host is the loopback address, for getaddrinfo. */
+		snprintf(why, whylen, "%s: %s", host ? host : "loopback",
+		    gai_strerror(gaierr));
 		return -1;
 	}
 	fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);

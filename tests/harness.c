@@ -99,6 +99,15 @@ deadline_after(long ms, struct timespec *ts)
 	}
 }
 
+/* Milliseconds from now until an h_now_ms() deadline, at least 0. */
+static long
+ms_until_ms(long deadline)
+{
+	long left = deadline - h_now_ms();
+
+	return left < 0 ? 0 : left;
+}
+
 static long
 ms_until(const struct timespec *deadline)
 {
@@ -703,20 +712,30 @@ h_wait(struct h_proc *p, long ms)
 	return decode_status(p->status);
 }
 
+/* Send sig; fail the test if the process has not exited within ms. */
+static int
+signal_and_wait(struct h_proc *p, int sig, long ms)
+{
+	int status;
+
+	if (!p->reaped)
+		cr_assert(kill(p->pid, sig) == 0, "kill: %s", strerror(errno));
+	status = h_wait(p, ms);
+	if (status == -1) {
+		(void)kill(-p->pid, SIGKILL);
+		reap_within(p, 5000);
+		cr_assert_fail("%s did not exit within %ld ms of signal %d",
+		    p->name, ms, sig);
+	}
+	return status;
+}
+
 void
 h_expect_ends(struct h_proc *p, int sig)
 {
 	long start = h_now_ms();
-	int status;
+	int status = signal_and_wait(p, sig, h_ms(2000));
 
-	cr_assert(kill(p->pid, sig) == 0, "kill: %s", strerror(errno));
-	status = h_wait(p, h_ms(2000));
-	if (status == -1) {
-		(void)kill(-p->pid, SIGKILL);
-		reap_within(p, 5000);
-		cr_assert_fail("%s did not end within %ld ms of signal %d",
-		    p->name, h_ms(2000), sig);
-	}
 	cr_assert(status == 0 || status == 128 + sig, "%s got signal %d and "
 	    "ended with status %d after %ld ms: it should exit 0 or die of "
 	    "the signal (status %d); stderr: %.300s", p->name, sig, status,
@@ -728,18 +747,7 @@ h_expect_ends(struct h_proc *p, int sig)
 int
 h_stop(struct h_proc *p, int sig)
 {
-	int status;
-
-	if (!p->reaped)
-		cr_assert(kill(p->pid, sig) == 0, "kill: %s", strerror(errno));
-	status = h_wait(p, h_ms(5000));
-	if (status == -1) {
-		(void)kill(-p->pid, SIGKILL);
-		reap_within(p, 5000);
-		cr_assert_fail("%s did not exit within %ld ms of signal %d",
-		    p->name, h_ms(5000), sig);
-	}
-	return status;
+	return signal_and_wait(p, sig, h_ms(5000));
 }
 
 static void
@@ -890,6 +898,144 @@ h_udp_recv(int fd, void *buf, size_t cap, long ms,
 		cr_assert(n != -1, "recvfrom: %s", strerror(errno));
 		return n;
 	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* Floods. */
+
+/* Datagrams sent in one burst between two looks at the server. */
+#define FLOOD_BURST 64
+/* At most this many in all, whatever the time. */
+#define FLOOD_MAX 3000000L
+
+/*
+ * The pid of the program strace started: strace's one child, as
+ * /proc/PID/task/PID/children lists it once it has forked.
+ */
+static pid_t
+tracee_of(pid_t tracer)
+{
+	char path[64];
+	long deadline = h_now_ms() + h_ms(5000);
+
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children",
+	    (long)tracer, (long)tracer);
+	for (;;) {
+		FILE *f = fopen(path, "r");
+		long pid = 0;
+		int got;
+
+		cr_assert(f != NULL, "%s: %s (a kernel without "
+		    "CONFIG_PROC_CHILDREN?)", path, strerror(errno));
+		got = fscanf(f, "%ld", &pid);
+		fclose(f);
+		if (got == 1 && pid > 0)
+			return (pid_t)pid;
+		cr_assert(ms_until_ms(deadline) > 0, "strace started no "
+		    "program within %ld ms", h_ms(5000));
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+	}
+}
+
+void
+h_expect_flood_stop(char *const server_argv[])
+{
+	static const char payload[16] = "0123456789abcdef";
+	int fd = h_udp_open("127.0.0.1");
+	const char *name = server_argv[0];
+	struct sockaddr_storage to;
+	socklen_t tolen;
+	char *argv[H_MAX_ARGS + 16];
+	struct h_proc *srv;
+	struct addrinfo *ai;
+	pid_t server;
+	uint16_t port;
+	long sent = 0;
+	long warmup_end;
+	long signalled = -1;
+	long flood_end;
+	int status = -1;
+	int n = 0;
+
+	if (!h_valgrind()) {
+		const char *asan = getenv("ASAN_OPTIONS");
+		char opts[512];
+
+		argv[n++] = "strace";
+		argv[n++] = "-qq";
+		argv[n++] = "-o";
+		argv[n++] = "/dev/null";
+		argv[n++] = "-e";
+		argv[n++] = "trace=recvfrom,recvmsg,recvmmsg,read";
+		argv[n++] = "-e";
+		argv[n++] = "inject=recvfrom,recvmsg,recvmmsg,read:"
+		    "delay_exit=2000";
+		/* LeakSanitizer stops the program with ptrace to look for
+		 * leaks, which it cannot do while strace traces it. */
+		snprintf(opts, sizeof(opts), "%s%sdetect_leaks=0",
+		    asan ? asan : "", asan ? ":" : "");
+		cr_assert(setenv("ASAN_OPTIONS", opts, 1) == 0, "setenv");
+	}
+	for (int i = 0; server_argv[i] != NULL; i++) {
+		cr_assert(i < H_MAX_ARGS, "test harness: too many arguments");
+		argv[n++] = server_argv[i];
+	}
+	argv[n] = NULL;
+	srv = h_server_cmd(argv, h_valgrind(), &port);
+	server = h_valgrind() ? h_pid(srv) : tracee_of(h_pid(srv));
+	ai = numeric_addr("127.0.0.1", port);
+	memcpy(&to, ai->ai_addr, ai->ai_addrlen);
+	tolen = ai->ai_addrlen;
+	freeaddrinfo(ai);
+
+	warmup_end = h_now_ms() + 300;
+	while (sent < FLOOD_MAX) {
+		long now;
+
+		for (int i = 0; i < FLOOD_BURST; i++) {
+			if (sendto(fd, payload, sizeof(payload), MSG_DONTWAIT,
+			    (struct sockaddr *)&to, tolen) >= 0)
+				sent++;
+			else
+				cr_assert(errno == EAGAIN || errno == ENOBUFS ||
+				    errno == ECONNREFUSED, "sendto: %s",
+				    strerror(errno));
+		}
+		now = h_now_ms();
+		if (signalled == -1 && now >= warmup_end) {
+			cr_assert(kill(server, SIGTERM) == 0, "kill: %s",
+			    strerror(errno));
+			signalled = now;
+		}
+		if (signalled != -1) {
+			status = h_wait(srv, 0);
+			if (status != -1 || now - signalled > h_ms(1000))
+				break;
+		}
+	}
+	flood_end = h_now_ms();
+	close(fd);
+	cr_assert(signalled != -1, "the flood of %s ended (%ld datagrams) "
+	    "before the signal", name, sent);
+	if (status == -1) {
+		status = h_wait(srv, h_ms(5000));
+		cr_assert(status != -1, "%s got SIGTERM during a flood of "
+		    "datagrams and was still running %ld ms after the flood "
+		    "stopped", name, h_ms(5000));
+		cr_assert_fail("%s got SIGTERM during a steady flood of "
+		    "datagrams and went on serving for %ld ms, until the flood "
+		    "stopped: when the socket is already readable, pselect() "
+		    "returns without delivering a pending signal, so a server "
+		    "must check for one (sigpending) after each wait, as "
+		    "lesson 06 and net_wait_or_stop() do", name,
+		    flood_end - signalled);
+	}
+	cr_assert(status != 128 + SIGTERM, "%s got SIGTERM during a flood and "
+	    "died of it (status %d = 128 + %d): it never caught the signal; "
+	    "call net_catch_stop_signals() before the first line", name,
+	    status, SIGTERM);
+	cr_assert_eq(status, 0, "%s got SIGTERM during a flood and exited %d, "
+	    "not 0; stderr: %.300s", name, status, h_stderr(srv));
 }
 
 /* ---------------------------------------------------------------------- */

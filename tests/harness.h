@@ -126,6 +126,22 @@ ssize_t h_udp_recv(int fd, void *buf, size_t cap, long ms,
 /* The port a sockaddr carries. */
 uint16_t h_sockaddr_port(const struct sockaddr_storage *ss);
 
+/*
+ * Start a server (argv: its command line with port 0, NULL-terminated),
+ * flood it with datagrams from 127.0.0.1, send it SIGTERM 300 ms in, and
+ * go on flooding for h_ms(1000): it must exit 0 before that second is up.
+ * Linux's pselect returns at once for a readable socket without
+ * delivering a pending signal, so a server that waits only in pselect
+ * never sees SIGTERM while a flood lasts.  To make the flood one that no
+ * server can outrun, whatever else the machine does, the server runs
+ * under strace(1), which holds each of its receiving calls for 2 ms: it
+ * then reads at most 500 datagrams a second, and its socket (a few
+ * hundred datagrams) stays full as long as our sender gets the CPU once
+ * in half a second.  Under valgrind, which cannot run under strace, the
+ * server runs as it is, slow enough.
+ */
+void h_expect_flood_stop(char *const server_argv[]);
+
 /* Escape bytes the way udplab prints them, independently of net.c. */
 char *h_escape(const void *data, size_t len);
 

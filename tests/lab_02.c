@@ -947,3 +947,14 @@ Test(daytime_server, a_failed_write_to_stdout_exits_1)
 	cr_assert_neq(h_stderr(p)[0], '\0', "exit 1 should come with a "
 	    "message on stderr");
 }
+
+/*
+ * LAB.md: the server stops within a second of SIGTERM even while
+ * datagrams keep arriving.  A server that waits only in pselect() never
+ * sees the signal while a flood lasts (lesson 06 says why).
+ */
+Test(daytime_server, sigterm_during_a_flood_ends_it_within_a_second)
+{
+	h_expect_flood_stop((char *[]){ (char *)h_lab_program(), "127.0.0.1",
+	    "0", NULL });
+}

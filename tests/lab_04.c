@@ -776,3 +776,14 @@ Test(safe_echo_netns, low_source_ports_are_refused_without_spending_tokens)
 	tally[o]++;
 	expect_summary(srv, SIGTERM, "SIGTERM", tally);
 }
+
+/*
+ * LAB.md: the server stops within a second of SIGTERM even while
+ * datagrams keep arriving.  A server that waits only in pselect() never
+ * sees the signal while a flood lasts (lesson 06 says why).
+ */
+Test(safe_echo, sigterm_during_a_flood_ends_it_within_a_second)
+{
+	h_expect_flood_stop((char *[]){ (char *)h_lab_program(), "127.0.0.1",
+	    "0", NULL });
+}

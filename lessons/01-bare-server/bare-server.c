@@ -1,9 +1,10 @@
 /*
  * bare-server - a simple datagram server: print every datagram that arrives.
  *
- * Lesson 01.  The slide's whole server is socket(), bind(), and recvfrom()
- * in a loop: no listen(), no accept(), no connection.  Each recvfrom()
- * returns one whole datagram, from whoever sent it, with their address.
+ * Lesson 01, the slide's server less its reply (lesson 02 adds that): a
+ * socket(), a bind(), and recvfrom() in a loop.  No listen(), no accept(),
+ * no connection.  Each recvfrom() returns one whole datagram, from
+ * whoever sent it, with their address.
  *
  *   usage: bare-server [host] port
  *
@@ -26,9 +27,10 @@ main(int argc, char *argv[])
 	/*
 	 * What we want of getaddrinfo: SOCK_DGRAM, UDP.  AI_PASSIVE, an
 	 * address to bind(), where no host means every address; without a
-	 * host we ask for IPv6's "::" alone, because a plain AI_PASSIVE
-	 * lists IPv4's 0.0.0.0 first.  AI_NUMERICSERV: the port is a
-	 * number, so /etc/services is not searched.
+	 * host we ask for IPv6's "::" alone: a plain AI_PASSIVE lists IPv4's
+	 * 0.0.0.0 first, and we bind only the first address, while "::"
+	 * takes both families (see IPV6_V6ONLY below).  AI_NUMERICSERV: the
+	 * port is a number, so /etc/services is not searched.
 	 */
 	struct addrinfo hints = { .ai_family = host ? AF_UNSPEC : AF_INET6,
 	    .ai_socktype = SOCK_DGRAM,
@@ -44,7 +46,7 @@ main(int argc, char *argv[])
 	/* Lines appear as they are printed, even when stdout is a pipe. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	/* Digits only: getaddrinfo would take "http", and cut "99999". */
+	/* We check the port: some getaddrinfo()s cut "99999" to 34463. */
 	if ((argc != 2 && argc != 3) ||
 	    net_parse_number(argv[argc - 1], 0, 65535, NULL) == -1) {
 		fprintf(stderr, "usage: bare-server [host] port\n");
@@ -52,7 +54,7 @@ main(int argc, char *argv[])
 	}
 	port = argv[argc - 1];
 
-	/* Names become addresses, of either family, to use as they are. */
+	/* Host and port become socket addresses, ready for socket(). */
 	gaierr = getaddrinfo(host, port, &hints, &ai);
 	if (gaierr != 0)
 		errx(1, "%s: %s", host ? host : "::", gai_strerror(gaierr));
@@ -84,7 +86,8 @@ main(int argc, char *argv[])
 	/*
 	 * No way out of this loop, and none is needed: Ctrl-C (SIGINT) or
 	 * kill (SIGTERM) ends the process, and the kernel closes its socket.
-	 * Lesson 06 stops on purpose, when there is something to save.
+	 * (A script's "bare-server 10000 &" starts it with SIGINT ignored:
+	 * there, use kill.)  Lesson 06 stops on purpose, to save something.
 	 */
 	for (;;) {
 		/*

@@ -11,8 +11,13 @@
  *   usage: counting-echo [host] port
  *
  * Try it: "counting-echo 10000", send it a few datagrams with lesson 05's
- * client, then press Ctrl-C.  common/net.c packages what this lesson writes
- * out as net_catch_stop_signals() and net_wait_or_stop(), for the labs.
+ * client, then press Ctrl-C.  The trap below shows only under a flood
+ * faster than the server: tests/floods.c sends one, and SIGTERM during it
+ * must end the server within a second.  Take out the sigpending() test,
+ * run "make check", and see that test fail.
+ *
+ * common/net.c packages what this lesson writes out, for the labs:
+ * net_catch_stop_signals() and net_wait_or_stop().
  */
 #include <err.h>
 #include <errno.h>
@@ -25,8 +30,10 @@
 
 /*
  * A handler may run between any two instructions of main, so it does the
- * least it can: it records which signal came, in the one type C promises
- * a handler may write and main may read, volatile sig_atomic_t.
+ * least it can: it records that a signal came (its number, never 0), in
+ * the one type C promises a handler may write and main may read, volatile
+ * sig_atomic_t.  sigaction() installs it even where the shell that started
+ * us had set SIGINT to be ignored (as "cmd &" in a script does).
  */
 static volatile sig_atomic_t stop;
 
@@ -65,8 +72,11 @@ main(int argc, char *argv[])
 	 * may be never.  The fix: keep both signals blocked, so that one
 	 * that comes while we work waits, pending; and let them in only
 	 * inside pselect(), which sets the mask and starts to wait in one
-	 * step, leaving no moment between the two.  Blocked before the first
-	 * line: whoever reads it may signal us at once.
+	 * step, leaving no moment between the two.  (Lesson 05's poll() has
+	 * no mask to set; ppoll(), its twin that has, is in POSIX only since
+	 * 2024.)  We block them before we print our first line, because a
+	 * script that waits for that line may send a signal the moment it
+	 * sees it.
 	 */
 	sigemptyset(&stops);
 	sigaddset(&stops, SIGINT);
@@ -84,9 +94,12 @@ main(int argc, char *argv[])
 	    &name, why, sizeof(why));
 	if (fd == -1)
 		errx(1, "%s", why);
+	/* An fd_set holds descriptors below FD_SETSIZE (1024) only. */
+	if (fd >= FD_SETSIZE)
+		errx(1, "socket %d: too high a number for pselect", fd);
 	printf("echoing on %s port %s\n", name.host, name.port);
 
-	while (stop == 0) {
+	for (;;) {
 		struct sockaddr_storage addr;
 		socklen_t addrlen = sizeof(addr);
 		sigset_t pending;
@@ -94,33 +107,38 @@ main(int argc, char *argv[])
 		ssize_t n;
 
 		FD_ZERO(&readable);
-		FD_SET(fd, &readable);	/* fd is small: below FD_SETSIZE */
-		/* The handler ran inside: pselect() fails with EINTR. */
+		FD_SET(fd, &readable);
+		/* If the handler ran inside, pselect() fails with EINTR. */
 		if (pselect(fd + 1, &readable, NULL, NULL, NULL,
-		    &waiting) == -1) {
-			if (errno == EINTR)
-				continue;
+		    &waiting) == -1 && errno != EINTR)
 			err(1, "pselect");
-		}
 		/*
 		 * The trap in the fix: when the socket is readable already,
 		 * Linux's pselect() returns at once and puts the mask back
 		 * without delivering a signal that was pending.  Under a
 		 * steady flood that is every time, and the handler never
-		 * runs.  So we ask whether one is waiting.
+		 * runs.  So we also ask whether one is waiting.
 		 */
 		if (sigpending(&pending) == -1)
 			err(1, "sigpending");
-		if (sigismember(&pending, SIGINT) == 1 ||
+		if (stop != 0 || sigismember(&pending, SIGINT) == 1 ||
 		    sigismember(&pending, SIGTERM) == 1)
 			break;
 
-		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&addr,
-		    &addrlen);
+		/*
+		 * With the signals blocked, a call that blocks would hold
+		 * them off: MSG_DONTWAIT makes each return at once.  A
+		 * datagram that pselect() saw may be gone (select(2), BUGS):
+		 * then we wait again.  A full send buffer drops that echo.
+		 */
+		n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT,
+		    (struct sockaddr *)&addr, &addrlen);
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			continue;
 		if (n == -1)
 			err(1, "recvfrom");
-		if (sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&addr,
-		    addrlen) == -1) {
+		if (sendto(fd, buf, (size_t)n, MSG_DONTWAIT,
+		    (struct sockaddr *)&addr, addrlen) == -1) {
 			warn("sendto");
 			continue;
 		}
@@ -130,9 +148,10 @@ main(int argc, char *argv[])
 
 	/*
 	 * Had stdout been a full pipe that nobody reads, printf() would
-	 * block in write() with both signals blocked: a second SIGTERM
-	 * would wait too, and only SIGKILL, which nothing can block or
-	 * catch, would end us, with no summary.  A server that prints a
+	 * block in write() with both signals blocked: SIGINT and SIGTERM
+	 * would wait as long as the reader does, and only a signal we
+	 * neither block nor catch (SIGKILL, which nothing can; Ctrl-\'s
+	 * SIGQUIT) would end us, with no summary.  A server that prints a
 	 * line a datagram (lab 01's) can get stuck that way mid-loop.
 	 */
 	printf("echoed %llu datagrams, %llu bytes\n", datagrams, bytes);
