@@ -750,6 +750,30 @@ h_stop(struct h_proc *p, int sig)
 	return signal_and_wait(p, sig, h_ms(5000));
 }
 
+void
+h_expect_clean_stop(struct h_proc *p, int sig)
+{
+	const char *what = sig == SIGINT ? "SIGINT" : "SIGTERM";
+	int status;
+
+	cr_assert(kill(p->pid, sig) == 0, "kill: %s", strerror(errno));
+	status = h_wait(p, h_ms(5000));
+	if (status == -1) {
+		(void)kill(-p->pid, SIGKILL);
+		reap_within(p, 5000);
+		cr_assert_fail("%s got %s and was still running %ld ms later: "
+		    "a server blocked in recvfrom() (or restarted there by "
+		    "SA_RESTART) never sees the signal; wait in "
+		    "net_wait_or_stop()", p->name, what, h_ms(5000));
+	}
+	cr_assert(status != 128 + sig, "%s died of %s (status %d = 128 + %d): "
+	    "it never caught the signal, so it could not exit 0; call "
+	    "net_catch_stop_signals() before the first line", p->name, what,
+	    status, sig);
+	cr_assert_eq(status, 0, "%s got %s and exited %d, not 0 (stderr: "
+	    "%.300s)", p->name, what, status, h_stderr(p));
+}
+
 static void
 free_proc(struct h_proc *p)
 {

@@ -104,6 +104,12 @@ int h_stop(struct h_proc *p, int sig);
  * way within h_ms(2000), with nothing on stderr.
  */
 void h_expect_ends(struct h_proc *p, int sig);
+/*
+ * Send sig (SIGINT or SIGTERM) to a server that promises a clean stop and
+ * check that it exits 0 within h_ms(5000); the message names the likely
+ * mistake when it dies of the signal or does not stop.
+ */
+void h_expect_clean_stop(struct h_proc *p, int sig);
 pid_t h_pid(struct h_proc *p);
 
 /* UDP over loopback.  host is numeric: "127.0.0.1" or "::1". */

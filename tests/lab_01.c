@@ -288,7 +288,7 @@ dump_one(const char *server_host, const char *client_host,
 	check_dump(&l, data, len, label);
 	check_dump_ends(&l, label, "hexdump -C prints nothing after the "
 	    "final offset line");
-	cr_assert_eq(h_stop(l.srv, SIGTERM), 0, "SIGTERM should exit 0");
+	h_expect_clean_stop(l.srv, SIGTERM);
 }
 
 static void
@@ -299,7 +299,7 @@ check_first_line(const char *host, const char *shown)
 	char want[80];
 
 	snprintf(want, sizeof(want), "listening on %s port %u\n", shown, port);
-	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+	h_expect_clean_stop(srv, SIGTERM);
 	cr_assert_str_eq(h_stdout(srv), want, "with nothing received the "
 	    "server should print only \"%.*s\", got \"%s\"",
 	    (int)strlen(want) - 1, want, h_stdout(srv));
@@ -335,7 +335,7 @@ Test(hexdump_server, binds_the_port_it_is_given)
 	l.fd = h_udp_open("127.0.0.1");
 	check_dump(&l, "to the given port", 17, "\"to the given port\", sent "
 	    "to the port the server was given");
-	cr_assert_eq(h_stop(l.srv, SIGTERM), 0, "SIGTERM should exit 0");
+	h_expect_clean_stop(l.srv, SIGTERM);
 }
 
 Test(hexdump_server, takes_a_host_name)
@@ -362,7 +362,7 @@ Test(hexdump_server, takes_a_host_name)
 	    h_stdout(l.srv));
 	check_dump(&l, "by name", 7, "\"by name\", to a server started with "
 	    "the host \"localhost\"");
-	cr_assert_eq(h_stop(l.srv, SIGTERM), 0, "SIGTERM should exit 0");
+	h_expect_clean_stop(l.srv, SIGTERM);
 }
 
 Test(hexdump_server, dumps_text_over_ipv4)
@@ -443,7 +443,7 @@ Test(hexdump_server, an_empty_datagram_has_a_header_and_no_dump)
 	check_dump(&l, "", 0, "an empty datagram");
 	check_dump_ends(&l, "an empty datagram", "hexdump -C prints nothing "
 	    "at all for no bytes, not even an offset");
-	cr_assert_eq(h_stop(l.srv, SIGTERM), 0, "SIGTERM should exit 0");
+	h_expect_clean_stop(l.srv, SIGTERM);
 }
 
 Test(hexdump_server, each_datagram_is_dumped_from_offset_0)
@@ -460,7 +460,7 @@ Test(hexdump_server, each_datagram_is_dumped_from_offset_0)
 	    "\0\0\0\0\0\0\0\0x", 33, "a fourth datagram of 32 NULs and \"x\"");
 	check_dump_ends(&l, "four datagrams", "hexdump -C prints nothing "
 	    "after the final offset line");
-	cr_assert_eq(h_stop(l.srv, SIGTERM), 0, "SIGTERM should exit 0");
+	h_expect_clean_stop(l.srv, SIGTERM);
 }
 
 /* Patterned bytes: runs of equal lines (a "*" each) between varied ones. */

@@ -371,7 +371,7 @@ reply_one(const char *server_host, const char *client_host,
 
 	check_reply(srv, port, fd, client_host, shown_as, data, len, text,
 	    label);
-	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+	h_expect_clean_stop(srv, SIGTERM);
 }
 
 static void
@@ -382,7 +382,7 @@ check_first_line(const char *host, const char *shown)
 	char want[80];
 
 	snprintf(want, sizeof(want), "listening on %s port %u\n", shown, port);
-	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+	h_expect_clean_stop(srv, SIGTERM);
 	cr_assert_str_eq(h_stdout(srv), want, "with no request the server "
 	    "should print only \"%.*s\", got \"%s\"", (int)strlen(want) - 1,
 	    want, h_stdout(srv));
@@ -418,7 +418,7 @@ Test(daytime_server, binds_the_port_it_is_given)
 	fd = h_udp_open("127.0.0.1");
 	check_reply(srv, want, fd, "127.0.0.1", "127.0.0.1", "time?", 5, NULL,
 	    "a request to the port the server was given");
-	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+	h_expect_clean_stop(srv, SIGTERM);
 }
 
 Test(daytime_server, takes_a_host_name)
@@ -441,7 +441,7 @@ Test(daytime_server, takes_a_host_name)
 	    (int)strlen(v4) - 1, v4, (int)strlen(v6) - 1, v6, h_stdout(srv));
 	check_reply(srv, port, h_udp_open(host), host, host, "time?", 5, NULL,
 	    "a request to a server started with the host \"localhost\"");
-	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+	h_expect_clean_stop(srv, SIGTERM);
 }
 
 Test(daytime_server, replies_the_time_in_utc_over_ipv4)
@@ -467,7 +467,7 @@ Test(daytime_server, without_host_answers_ipv4_and_ipv6)
 	    NULL, "a request over IPv4 to a server with no host");
 	check_reply(srv, port, v6, "::1", "::1", "6", 1, NULL,
 	    "a request over IPv6 to a server with no host");
-	cr_assert_eq(h_stop(srv, SIGINT), 0, "SIGINT should exit 0");
+	h_expect_clean_stop(srv, SIGINT);
 }
 
 Test(daytime_server, answers_an_empty_datagram)
@@ -487,7 +487,7 @@ Test(daytime_server, answers_binary_and_the_largest_datagrams)
 	    NULL, "a request of the bytes 00 ff 0d 0a");
 	check_reply(srv, port, fd, "127.0.0.1", "127.0.0.1", big, sizeof(big),
 	    NULL, "a request of 65507 NUL bytes (the log counts them all)");
-	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+	h_expect_clean_stop(srv, SIGTERM);
 }
 
 Test(daytime_server, answers_each_client_at_its_own_address)
@@ -516,7 +516,7 @@ Test(daytime_server, answers_each_client_at_its_own_address)
 	    "the first client's second request");
 	cr_assert(h_udp_recv(b, got, sizeof(got), h_ms(200), NULL) == -1,
 	    "the second client got a reply it did not ask for");
-	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+	h_expect_clean_stop(srv, SIGTERM);
 }
 
 Test(daytime_server, takes_the_time_for_each_request)
@@ -558,7 +558,7 @@ Test(daytime_server, takes_the_time_for_each_request)
 		    "%d requests were answered, %d logged", requests, i);
 	check_reply(srv, port, fd, "127.0.0.1", "127.0.0.1", "and now?", 8,
 	    NULL, "a request after the clock has moved on");
-	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+	h_expect_clean_stop(srv, SIGTERM);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -642,7 +642,7 @@ check_time_at(const struct stamp *at, const char *why)
 	snprintf(label, sizeof(label), "with the server's clock stopped at "
 	    "%s (%s)", fake, why);
 	check_reply_at(srv, port, fd, utc, label);
-	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+	h_expect_clean_stop(srv, SIGTERM);
 }
 
 Test(daytime_server, tells_the_time_early_on_5_january)
@@ -691,7 +691,7 @@ Test(daytime_server, m_text_of_any_bytes_to_any_request)
 	check_reply(srv, port, v4, "127.0.0.1", "::ffff:127.0.0.1", "\0", 1,
 	    text, "-m with UTF-8, quotes, a backslash, a tab and CR LF; a NUL "
 	    "byte over IPv4");
-	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+	h_expect_clean_stop(srv, SIGTERM);
 }
 
 Test(daytime_server, m_empty_text_replies_an_empty_datagram)
@@ -780,7 +780,7 @@ check_tool(const char *tool, const char *host, const char *shown_as)
 	    "%s: the log line should be \"%sP sent 17 bytes, replied 22 "
 	    "bytes: ...\", got \"%s\"", label, want, line ? line : "(nothing)");
 	h_stop(c, SIGTERM);
-	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+	h_expect_clean_stop(srv, SIGTERM);
 }
 
 Test(daytime_server, nc_gets_the_time)
@@ -809,7 +809,7 @@ check_tool_text(const char *tool, const char *host)
 	    h_stdout(c), h_stderr(c));
 	cr_assert(h_line_starting(srv, host, h_ms(3000)) != NULL,
 	    "the server did not log %s's request", tool);
-	cr_assert_eq(h_stop(srv, SIGTERM), 0, "SIGTERM should exit 0");
+	h_expect_clean_stop(srv, SIGTERM);
 	h_stop(c, SIGTERM);
 	cr_assert_str_eq(h_stdout(c), text, "%s over %s should print exactly "
 	    "\"%s\", got \"%s\"", tool, host, text, h_stdout(c));
@@ -864,7 +864,7 @@ Test(daytime_server, a_signal_after_requests_exits_0)
 
 	check_reply(srv, port, fd, "127.0.0.1", "127.0.0.1", "t", 1, NULL,
 	    "a request");
-	cr_assert_eq(h_stop(srv, SIGINT), 0, "SIGINT should exit 0");
+	h_expect_clean_stop(srv, SIGINT);
 	cr_assert_str_eq(h_stderr(srv), "", "nothing should go to stderr; "
 	    "got: %s", h_stderr(srv));
 }
