@@ -8,6 +8,9 @@
 #                      gcc and clang, AddressSanitizer+UBSan, valgrind
 #   make test-lab LAB=01 SRC=path/to/hexdump-server.c
 #                      build your own lab program and run its lab's suite
+#   make bench         install what is missing, then measure lesson 04's
+#                      echo server against a bare loop, Python, socat and
+#                      sockperf (a few minutes; bench-smoke: seconds)
 #   make clean         remove build/
 #
 # Your own CFLAGS, CPPFLAGS and LDFLAGS are added after ours, so
@@ -53,7 +56,9 @@ SOLUTION_SRCS := solutions/01-bare-server/hexdump-server.c \
                  solutions/04-echo-server/safe-echo.c \
                  solutions/05-echo-client/pinger.c
 TOOL_SRCS := tools/relay.c
-PROG_SRCS := $(LESSON_SRCS) $(SOLUTION_SRCS) $(TOOL_SRCS)
+# The benchmark's own programs (bench/run drives them and the peers).
+BENCH_SRCS := bench/loadgen.c bench/bare-echo.c bench/batch-echo.c
+PROG_SRCS := $(LESSON_SRCS) $(SOLUTION_SRCS) $(TOOL_SRCS) $(BENCH_SRCS)
 PROGS := $(addprefix $(BUILD)/,$(basename $(notdir $(PROG_SRCS))))
 # Any other .c file in a lesson folder (a student's), named in a note at
 # the end of "make".
@@ -74,7 +79,8 @@ LAB_TEST_SRCS := $(sort $(wildcard tests/lab_*.c))
 TEST_RUNNERS := $(BUILD)/tests/lessons $(BUILD)/tests/floods \
                 $(patsubst tests/%.c,$(BUILD)/tests/%,$(LAB_TEST_SRCS))
 
-.PHONY: all tests demo check check-one test-lab deps-build deps-test clean
+.PHONY: all tests demo check check-one test-lab bench bench-smoke \
+        deps-build deps-test deps-bench clean
 .DEFAULT_GOAL := all
 
 all: $(PROGS)
@@ -173,10 +179,24 @@ deps-build:
 deps-test:
 	@./scripts/install-deps test
 
+deps-bench:
+	@./scripts/install-deps bench
+
 # The main job: one echo server, one client, one datagram there and back.
 demo: deps-build
 	@$(MAKE) --no-print-directory all
 	@./scripts/demo $(BUILD)
+
+# The benchmark (bench/run): lesson 04 side by side with a bare loop, a
+# batched server, the slides' Python, socat and sockperf.  The smoke run
+# takes seconds, to see that it still works; its figures mean little.
+bench: deps-bench
+	@$(MAKE) --no-print-directory all
+	@./bench/run $(BUILD)
+
+bench-smoke: deps-bench
+	@$(MAKE) --no-print-directory all
+	@./bench/run $(BUILD) smoke
 
 # The whole suite, with both compilers, sanitizers and valgrind.
 # JOBS is Criterion's parallelism; TIME_FACTOR stretches every deadline.
