@@ -14,7 +14,8 @@
  * client, then press Ctrl-C.  The trap below shows only under a flood
  * faster than the server: tests/floods.c sends one, and SIGTERM during it
  * must end the server within a second.  Take out the sigpending() test,
- * run "make check", and see that test fail.
+ * then "make tests && UDPLAB_BIN=build build/tests/floods", and see the
+ * counting-echo test fail.
  *
  * common/net.c packages what this lesson writes out, for the labs:
  * net_catch_stop_signals() and net_wait_or_stop().
