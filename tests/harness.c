@@ -259,7 +259,8 @@ find_program(const char *name, char *path, size_t cap)
 			return;
 		dirs += len + (dirs[len] == ':');
 	}
-	cr_assert_fail("cannot run %s: not found in PATH", name);
+	cr_assert_fail("cannot run %s: not found in PATH (sh "
+	    "scripts/install-deps test installs what the tests run)", name);
 }
 
 struct h_proc *
@@ -443,8 +444,13 @@ h_tool(const char *name, ...)
 	return p;
 }
 
-struct h_proc *
-h_server_cmd(char *const argv[], bool wrap, uint16_t *port)
+/*
+ * h_server_cmd, with name for the server in every message (and report):
+ * argv[0] may be a tool that runs it, as strace does for the floods.
+ */
+static struct h_proc *
+server_named(char *const argv[], bool wrap, const char *name,
+    uint16_t *port)
 {
 	struct h_opts o = { .wrap = wrap };
 	struct h_proc *p = h_spawn(argv, &o);
@@ -453,11 +459,21 @@ h_server_cmd(char *const argv[], bool wrap, uint16_t *port)
 	const char *next;
 	long value;
 	char *end;
+	int status;
 
+	snprintf(p->name, sizeof(p->name), "%s", name);
 	line = h_line(p, h_ms(5000));
-	cr_assert(line != NULL,
-	    "%s printed no first line within %ld ms (stderr: %s)", argv[0],
-	    h_ms(5000), h_stderr(p));
+	if (line == NULL) {
+		/* End of file, or no line in time: has it ended? */
+		status = h_wait(p, h_ms(2000));
+		cr_assert(status == -1, "%s ended (status %d) before its "
+		    "first line; stderr: %.500s%s", name, status, h_stderr(p),
+		    strstr(h_stderr(p), "PTRACE") != NULL ? " (this test runs "
+		    "the server under strace, and ptrace is not allowed here)" :
+		    "");
+		cr_assert_fail("%s printed no first line within %ld ms "
+		    "(stderr: %.500s)", name, h_ms(5000), h_stderr(p));
+	}
 	/* The last "port " on the line: the address may not contain one. */
 	tail = NULL;
 	for (next = strstr(line, "port "); next != NULL;
@@ -472,6 +488,12 @@ h_server_cmd(char *const argv[], bool wrap, uint16_t *port)
 	    "got \"%s\"", line);
 	*port = (uint16_t)value;
 	return p;
+}
+
+struct h_proc *
+h_server_cmd(char *const argv[], bool wrap, uint16_t *port)
+{
+	return server_named(argv, wrap, argv[0], port);
 }
 
 struct h_proc *
@@ -1005,7 +1027,7 @@ h_expect_flood_stop(char *const server_argv[])
 		argv[n++] = server_argv[i];
 	}
 	argv[n] = NULL;
-	srv = h_server_cmd(argv, h_valgrind(), &port);
+	srv = server_named(argv, h_valgrind(), name, &port);
 	server = h_valgrind() ? h_pid(srv) : tracee_of(h_pid(srv));
 	ai = numeric_addr("127.0.0.1", port);
 	memcpy(&to, ai->ai_addr, ai->ai_addrlen);

@@ -143,8 +143,9 @@ uint16_t h_sockaddr_port(const struct sockaddr_storage *ss);
  * under strace(1), which holds each of its receiving calls for 2 ms: it
  * then reads at most 500 datagrams a second, and its socket (a few
  * hundred datagrams) stays full as long as our sender gets the CPU once
- * in half a second.  Under valgrind, which cannot run under strace, the
- * server runs as it is, slow enough.
+ * in half a second.  Under valgrind (UDPLAB_VALGRIND=1) strace is left
+ * out: the harness puts valgrind in front of the server, and valgrind
+ * alone makes it slow enough.
  */
 void h_expect_flood_stop(char *const server_argv[]);
 

@@ -11,11 +11,12 @@
  *   usage: counting-echo [host] port
  *
  * Try it: "counting-echo 10000", send it a few datagrams with lesson 05's
- * client, then press Ctrl-C.  The trap below shows only under a flood
- * faster than the server: tests/floods.c sends one, and SIGTERM during it
- * must end the server within a second.  Take out the sigpending() test,
- * then "make tests && UDPLAB_BIN=build build/tests/floods", and see the
- * counting-echo test fail.
+ * client, then press Ctrl-C.  The trap below (ppoll() has it too) shows
+ * only under a flood faster than the server, which nc and our clients
+ * cannot send: tests/floods.c slows the server down (with strace) and
+ * floods it, and SIGTERM must still end it within a second.  Take out the
+ * sigpending() test, then "make tests && UDPLAB_BIN=build
+ * build/tests/floods", and see the counting-echo test fail.
  *
  * common/net.c packages what this lesson writes out, for the labs:
  * net_catch_stop_signals() and net_wait_or_stop().
