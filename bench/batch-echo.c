@@ -1,8 +1,8 @@
 /*
  * batch-echo - an echo server that moves many datagrams per system call.
  *
- * Lesson 04 -q makes two system calls a datagram, and on loopback the
- * calls are most of the cost: each one crosses into the kernel and back.
+ * Lesson 04 -q makes two system calls a datagram, and each one crosses into
+ * the kernel and back; the rest of the cost is the kernel's own path.
  * Linux's recvmmsg() takes up to BATCH datagrams that are waiting in one
  * call, and sendmmsg() sends as many back in one more.  Under load the
  * cost of the crossing is shared by the batch; when datagrams come one
@@ -23,7 +23,7 @@
 
 #include "net.h"
 
-/* How many datagrams one call may move.  Small ones: 32 * 64 KiB is 2 MiB. */
+/* How many datagrams one call may move; the buffers take 32 * 64 KiB. */
 #define BATCH 32
 
 static unsigned char bufs[BATCH][NET_MAX_DATAGRAM];
@@ -78,7 +78,8 @@ main(int argc, char *argv[])
 		for (int i = 0; i < n; i++)
 			iovs[i].iov_len = msgs[i].msg_len;
 		for (int done = 0; done < n; done += sent) {
-			sent = sendmmsg(fd, msgs + done, (unsigned)(n - done), 0);
+			sent = sendmmsg(fd, msgs + done, (unsigned)(n - done),
+			    0);
 			if (sent == -1) {
 				/* That echo is lost; send the ones after it. */
 				warn("sendmmsg");

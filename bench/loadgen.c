@@ -6,20 +6,26 @@
  * that comes back.  That is a closed loop: the load follows the server,
  * never more than clients * window datagrams ahead of it, so no socket
  * buffer overflows and what we measure is the server, not the drops.
- * A datagram that does not come back within -l ms is counted lost and
- * replaced, so a lost one cannot stall its client for good.
+ * Each datagram starts with its sequence number (8 bytes, so -s is at least
+ * 8), and each echo is matched to its datagram by it, not by the order it
+ * comes in.  Loopback keeps a socket's datagrams in order, so an echo of
+ * a later one means the ones before it were lost (a server's full socket
+ * buffer drops them): they are counted and replaced, and the window stays
+ * full.  If nothing comes back for -l ms (default 200), the whole window
+ * is counted lost and sent again.
  *
  *   usage: loadgen [-c clients] [-w window] [-s size] [-t ms] [-n max]
- *              [-r] host port
+ *              [-l ms] [-r] host port
  *
  * It runs for -t milliseconds (default 1000) or until -n echoes (default
  * 10000000), whichever comes first, and prints one line of key=value:
  *
- *   echoes=N seconds=S rate=R lost=L short=H
+ *   echoes=N seconds=S rate=R lost=L late=A short=H
  *
- * rate is echoes a second; short counts echoes of another length than was
- * sent.  With -r it also measures each round trip (send to echo, on
- * CLOCK_MONOTONIC; meant for -w 1) and adds p50_us= and p99_us=.
+ * rate is echoes a second; late counts echoes of datagrams already
+ * counted lost, short those of another length than was sent (neither is
+ * in echoes).  With -r it also measures each round trip (send to echo, on
+ * CLOCK_MONOTONIC) and adds p50_us= and p99_us=.
  *
  * It must be faster than the servers it measures, or it measures itself:
  * so it moves its datagrams with Linux's recvmmsg() and sendmmsg(), many
@@ -47,18 +53,20 @@
 
 struct client {
 	int fd;
-	long in_flight;
-	struct timespec sent_at[MAX_WINDOW];	/* -r: a ring of send times */
-	long first;				/* oldest in the ring */
+	uint64_t next;		/* the sequence number to send next */
+	uint64_t oldest;	/* the oldest not yet echoed or lost */
+	/* When each datagram in flight was sent, by sequence number. */
+	struct timespec sent_at[MAX_WINDOW];
 	struct timespec last_echo;		/* for the loss timeout */
 };
 
 static struct client clients[MAX_CLIENTS];
 /* What every datagram carries out; echoes land in bufs, one a slot. */
 static unsigned char payload[NET_MAX_DATAGRAM];
+static uint64_t seqs[MAX_WINDOW];
 static unsigned char bufs[MAX_WINDOW][NET_MAX_DATAGRAM];
 static struct mmsghdr msgs[MAX_WINDOW];
-static struct iovec iovs[MAX_WINDOW];
+static struct iovec iovs[MAX_WINDOW][2];
 static long samples[MAX_SAMPLES];
 static long nsamples;
 
@@ -66,14 +74,15 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: loadgen [-c clients] [-w window] [-s size] "
-	    "[-t ms] [-n max] [-r] host port\n");
+	    "[-t ms] [-n max] [-l ms] [-r] host port\n");
 	exit(2);
 }
 
-static long
+/* 64 bits: a long of 32 would overflow past 2 seconds. */
+static int64_t
 ns_between(const struct timespec *a, const struct timespec *b)
 {
-	return (long)(b->tv_sec - a->tv_sec) * 1000000000L +
+	return (int64_t)(b->tv_sec - a->tv_sec) * 1000000000 +
 	    (b->tv_nsec - a->tv_nsec);
 }
 
@@ -97,12 +106,17 @@ send_some(struct client *c, long count, size_t size)
 
 	now(&t);
 	for (long i = 0; i < count; i++) {
+		uint64_t seq = c->next++;
+
+		seqs[i] = seq;
 		memset(&msgs[i], 0, sizeof(msgs[i]));
-		iovs[i].iov_base = payload;
-		iovs[i].iov_len = size;
-		msgs[i].msg_hdr.msg_iov = &iovs[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
-		c->sent_at[(c->first + c->in_flight + i) % MAX_WINDOW] = t;
+		iovs[i][0].iov_base = &seqs[i];
+		iovs[i][0].iov_len = sizeof(seqs[i]);
+		iovs[i][1].iov_base = payload;
+		iovs[i][1].iov_len = size - sizeof(seqs[i]);
+		msgs[i].msg_hdr.msg_iov = iovs[i];
+		msgs[i].msg_hdr.msg_iovlen = 2;
+		c->sent_at[seq % MAX_WINDOW] = t;
 	}
 	while (done < count) {
 		int n = sendmmsg(c->fd, msgs + done, (unsigned)(count - done),
@@ -113,7 +127,6 @@ send_some(struct client *c, long count, size_t size)
 			err(1, "sendmmsg");
 		done += n > 0 ? n : 1;
 	}
-	c->in_flight += count;
 }
 
 static int
@@ -142,6 +155,7 @@ main(int argc, char *argv[])
 	long port;
 	long echoes = 0;
 	long lost = 0;
+	long late = 0;
 	long shorts = 0;
 	int rtt = 0;
 	int ch;
@@ -162,8 +176,8 @@ main(int argc, char *argv[])
 				usage();
 			break;
 		case 's':
-			if (net_parse_number(optarg, 0, NET_MAX_UDP4,
-			    &size) == -1)
+			if (net_parse_number(optarg, (long)sizeof(uint64_t),
+			    NET_MAX_UDP4, &size) == -1)
 				usage();
 			break;
 		case 't':
@@ -217,7 +231,8 @@ main(int argc, char *argv[])
 		int ready;
 
 		now(&t);
-		if (ns_between(&start, &t) >= ms * 1000000L || echoes >= max)
+		if (ns_between(&start, &t) >= (int64_t)ms * 1000000 ||
+		    echoes >= max)
 			break;
 		ready = poll(pfds, (nfds_t)nclients, 10);
 		if (ready == -1 && errno == EINTR)
@@ -229,12 +244,14 @@ main(int argc, char *argv[])
 			struct client *c = &clients[i];
 			int n;
 
-			if (!(pfds[i].revents & POLLIN)) {
+			/* POLLERR: an ICMP error (nobody listens yet);
+			 * recvmmsg below reads it, or poll would spin. */
+			if (!(pfds[i].revents & (POLLIN | POLLERR))) {
 				/* Nothing for loss_ms: call the window lost. */
 				if (ns_between(&c->last_echo, &t) >
-				    loss_ms * 1000000L) {
-					lost += c->in_flight;
-					c->in_flight = 0;
+				    (int64_t)loss_ms * 1000000) {
+					lost += (long)(c->next - c->oldest);
+					c->oldest = c->next;
 					c->last_echo = t;
 					send_some(c, window, (size_t)size);
 				}
@@ -243,9 +260,9 @@ main(int argc, char *argv[])
 			/* Every echo waiting, up to a window's worth. */
 			memset(msgs, 0, sizeof(msgs[0]) * (size_t)window);
 			for (long k = 0; k < window; k++) {
-				iovs[k].iov_base = bufs[k];
-				iovs[k].iov_len = sizeof(bufs[k]);
-				msgs[k].msg_hdr.msg_iov = &iovs[k];
+				iovs[k][0].iov_base = bufs[k];
+				iovs[k][0].iov_len = sizeof(bufs[k]);
+				msgs[k].msg_hdr.msg_iov = iovs[k];
 				msgs[k].msg_hdr.msg_iovlen = 1;
 			}
 			n = recvmmsg(c->fd, msgs, (unsigned)window,
@@ -256,26 +273,36 @@ main(int argc, char *argv[])
 			if (n == -1)
 				err(1, "recvmmsg");
 			for (int k = 0; k < n; k++) {
-				echoes++;
-				if (msgs[k].msg_len != (unsigned)size)
+				uint64_t seq;
+
+				if (msgs[k].msg_len != (unsigned)size) {
 					shorts++;
-				if (c->in_flight == 0)
-					continue;	/* one we had called lost */
+					continue;
+				}
+				memcpy(&seq, bufs[k], sizeof(seq));
+				if (seq < c->oldest || seq >= c->next) {
+					late++;	/* one counted lost */
+					continue;
+				}
+				/* Those sent before it were lost. */
+				lost += (long)(seq - c->oldest);
+				c->oldest = seq + 1;
+				echoes++;
 				if (rtt && nsamples < MAX_SAMPLES)
-					samples[nsamples++] = ns_between(
-					    &c->sent_at[c->first], &t);
-				c->first = (c->first + 1) % MAX_WINDOW;
-				c->in_flight--;
+					samples[nsamples++] = (long)ns_between(
+					    &c->sent_at[seq % MAX_WINDOW], &t);
+				c->last_echo = t;
 			}
-			c->last_echo = t;
-			send_some(c, n, (size_t)size);
+			/* Keep the window full. */
+			send_some(c, window - (long)(c->next - c->oldest),
+			    (size_t)size);
 		}
 	}
 	now(&end);
 
-	printf("echoes=%ld seconds=%.3f rate=%.0f lost=%ld short=%ld", echoes,
-	    ns_between(&start, &end) / 1e9,
-	    echoes / (ns_between(&start, &end) / 1e9), lost, shorts);
+	printf("echoes=%ld seconds=%.3f rate=%.0f lost=%ld late=%ld short=%ld",
+	    echoes, ns_between(&start, &end) / 1e9,
+	    echoes / (ns_between(&start, &end) / 1e9), lost, late, shorts);
 	if (rtt && nsamples > 0) {
 		qsort(samples, (size_t)nsamples, sizeof(samples[0]), by_value);
 		printf(" p50_us=%.1f p99_us=%.1f",
