@@ -222,8 +222,8 @@ h_valgrind(void)
  * own stdin, stdout and stderr (a leaked copy of a pipe's write end would
  * keep our reader from ever seeing end of file).
  */
-static void
-cloexec(int fd)
+void
+h_cloexec(int fd)
 {
 	cr_assert(fcntl(fd, F_SETFD, FD_CLOEXEC) == 0, "fcntl: %s",
 	    strerror(errno));
@@ -299,10 +299,10 @@ h_spawn(char *const argv[], const struct h_opts *o)
 	cr_assert(pipe(out) == 0 && pipe(errp) == 0 && pipe(in) == 0 &&
 	    pipe(status) == 0, "pipe: %s", strerror(errno));
 	for (int i = 0; i < 2; i++) {
-		cloexec(out[i]);
-		cloexec(errp[i]);
-		cloexec(in[i]);
-		cloexec(status[i]);
+		h_cloexec(out[i]);
+		h_cloexec(errp[i]);
+		h_cloexec(in[i]);
+		h_cloexec(status[i]);
 	}
 	cr_assert(o->stdin_len < 65536,
 	    "test harness: stdin data must fit in a pipe");
@@ -734,9 +734,12 @@ h_wait(struct h_proc *p, long ms)
 	return decode_status(p->status);
 }
 
-/* Send sig; fail the test if the process has not exited within ms. */
+/*
+ * Send sig; fail the test if the process has not exited within ms, with
+ * hint (the likely mistake, or "") after the message.
+ */
 static int
-signal_and_wait(struct h_proc *p, int sig, long ms)
+signal_and_wait(struct h_proc *p, int sig, long ms, const char *hint)
 {
 	int status;
 
@@ -746,8 +749,8 @@ signal_and_wait(struct h_proc *p, int sig, long ms)
 	if (status == -1) {
 		(void)kill(-p->pid, SIGKILL);
 		reap_within(p, 5000);
-		cr_assert_fail("%s did not exit within %ld ms of signal %d",
-		    p->name, ms, sig);
+		cr_assert_fail("%s did not exit within %ld ms of signal %d%s",
+		    p->name, ms, sig, hint);
 	}
 	return status;
 }
@@ -756,7 +759,7 @@ void
 h_expect_ends(struct h_proc *p, int sig)
 {
 	long start = h_now_ms();
-	int status = signal_and_wait(p, sig, h_ms(2000));
+	int status = signal_and_wait(p, sig, h_ms(2000), "");
 
 	cr_assert(status == 0 || status == 128 + sig, "%s got signal %d and "
 	    "ended with status %d after %ld ms: it should exit 0 or die of "
@@ -769,25 +772,17 @@ h_expect_ends(struct h_proc *p, int sig)
 int
 h_stop(struct h_proc *p, int sig)
 {
-	return signal_and_wait(p, sig, h_ms(5000));
+	return signal_and_wait(p, sig, h_ms(5000), "");
 }
 
 void
 h_expect_clean_stop(struct h_proc *p, int sig)
 {
 	const char *what = sig == SIGINT ? "SIGINT" : "SIGTERM";
-	int status;
+	int status = signal_and_wait(p, sig, h_ms(5000), ": a server blocked "
+	    "in recvfrom() (or restarted there by SA_RESTART) never sees the "
+	    "signal; wait in net_wait_or_stop()");
 
-	cr_assert(kill(p->pid, sig) == 0, "kill: %s", strerror(errno));
-	status = h_wait(p, h_ms(5000));
-	if (status == -1) {
-		(void)kill(-p->pid, SIGKILL);
-		reap_within(p, 5000);
-		cr_assert_fail("%s got %s and was still running %ld ms later: "
-		    "a server blocked in recvfrom() (or restarted there by "
-		    "SA_RESTART) never sees the signal; wait in "
-		    "net_wait_or_stop()", p->name, what, h_ms(5000));
-	}
 	cr_assert(status != 128 + sig, "%s died of %s (status %d = 128 + %d): "
 	    "it never caught the signal, so it could not exit 0; call "
 	    "net_catch_stop_signals() before the first line", p->name, what,
@@ -871,7 +866,7 @@ h_udp_open_port(const char *host, uint16_t port)
 	int fd = socket(ai->ai_family, SOCK_DGRAM, 0);
 
 	cr_assert(fd != -1, "socket: %s", strerror(errno));
-	cloexec(fd);
+	h_cloexec(fd);
 	cr_assert(bind(fd, ai->ai_addr, ai->ai_addrlen) == 0,
 	    "bind %s port %u: %s", host, (unsigned)port, strerror(errno));
 	freeaddrinfo(ai);

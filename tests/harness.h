@@ -112,6 +112,9 @@ void h_expect_ends(struct h_proc *p, int sig);
 void h_expect_clean_stop(struct h_proc *p, int sig);
 pid_t h_pid(struct h_proc *p);
 
+/* Make fd close-on-exec: a descriptor of the test's, not the child's. */
+void h_cloexec(int fd);
+
 /* UDP over loopback.  host is numeric: "127.0.0.1" or "::1". */
 int h_udp_open(const char *host);
 /* A socket bound to host and port: a stranger's, or a low port's. */

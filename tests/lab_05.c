@@ -14,7 +14,6 @@
 #include <criterion/parameterized.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <regex.h>
@@ -1037,9 +1036,7 @@ open_localhost_pair(int fd[2])
 		port = h_udp_port(fd[0]);
 		fd[1] = socket(AF_INET6, SOCK_DGRAM, 0);
 		cr_assert(fd[1] != -1, "socket: %s", strerror(errno));
-		/* Ours alone, as the harness's are: not the pinger's. */
-		cr_assert(fcntl(fd[1], F_SETFD, FD_CLOEXEC) == 0, "fcntl: %s",
-		    strerror(errno));
+		h_cloexec(fd[1]);	/* ours alone, not the pinger's */
 		memset(&sa6, 0, sizeof(sa6));
 		sa6.sin6_family = AF_INET6;
 		sa6.sin6_port = htons(port);
