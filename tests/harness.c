@@ -5,6 +5,8 @@
  * so a chatty server never blocks on a full pipe while the test is busy
  * elsewhere; readers wait on a condition variable with a deadline.
  */
+/* wait4(), which hands back what a reaped child used, is BSD's, not POSIX's. */
+#define _DEFAULT_SOURCE
 #include "harness.h"
 
 #include <criterion/criterion.h>
@@ -20,7 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <glob.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +47,7 @@ struct h_proc {
 	pid_t pid;
 	bool reaped;
 	int status;
+	struct rusage usage;     /* once reaped: what it used */
 	char name[64];
 	int out_fd;
 	int err_fd;
@@ -58,6 +63,9 @@ struct h_proc {
 	char *out_copy;
 	char *err_copy;
 };
+
+/* The timestamp file of h_fake_wall_clock, removed by h_cleanup. */
+static char fake_clock_file[64];
 
 /* Every process this test started, ended and freed by h_cleanup. */
 static struct h_proc **procs;
@@ -652,7 +660,7 @@ reap_within(struct h_proc *p, long ms)
 		return true;
 	deadline_after(ms, &deadline);
 	for (;;) {
-		pid_t r = waitpid(p->pid, &p->status, WNOHANG);
+		pid_t r = wait4(p->pid, &p->status, WNOHANG, &p->usage);
 
 		if (r == p->pid) {
 			p->reaped = true;
@@ -816,7 +824,7 @@ h_cleanup(void)
 		if (!p->reaped) {
 			(void)kill(-p->pid, SIGKILL);
 			(void)kill(p->pid, SIGKILL);
-			while (waitpid(p->pid, &p->status, 0) == -1 &&
+			while (wait4(p->pid, &p->status, 0, &p->usage) == -1 &&
 			    errno == EINTR)
 				;
 			p->reaped = true;
@@ -832,6 +840,10 @@ h_cleanup(void)
 	free(procs);
 	procs = NULL;
 	nprocs = 0;
+	if (fake_clock_file[0] != '\0') {
+		(void)unlink(fake_clock_file);
+		fake_clock_file[0] = '\0';
+	}
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1192,4 +1204,226 @@ h_expect_unresolvable(char *const argv[], bool passive)
 	cr_assert_str_eq(h_stdout(p), "", "the host %s does not resolve: "
 	    "nothing should go to stdout; it printed: %.300s", H_BAD_HOST,
 	    h_stdout(p));
+}
+
+/* ---------------------------------------------------------------------- */
+/* What a program cost, and how it ended. */
+
+long
+h_cpu_ms(struct h_proc *p)
+{
+	char path[64], buf[1024];
+	unsigned long utime, stime;
+	long tick = sysconf(_SC_CLK_TCK);
+	const char *fields;
+	FILE *f;
+	size_t n;
+
+	if (p->reaped)
+		return (long)(p->usage.ru_utime.tv_sec +
+		    p->usage.ru_stime.tv_sec) * 1000 +
+		    (long)(p->usage.ru_utime.tv_usec +
+		    p->usage.ru_stime.tv_usec) / 1000;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)p->pid);
+	f = fopen(path, "r");
+	cr_assert(f != NULL, "test harness: %s: %s", path, strerror(errno));
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* proc(5): the name in parentheses may hold spaces; fields 14 and
+	 * 15, utime and stime, come 11 after the state that follows it. */
+	fields = strrchr(buf, ')');
+	cr_assert(fields != NULL && sscanf(fields + 1, " %*c %*d %*d %*d %*d "
+	    "%*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) == 2,
+	    "test harness: cannot read %s", path);
+	return (long)((utime + stime) * 1000 / (unsigned long)tick);
+}
+
+void
+h_expect_sleeping(struct h_proc *p, long cpu0, long t0, const char *what)
+{
+	long cpu, wall;
+
+	/* valgrind runs the program on a simulated CPU of its own. */
+	if (h_valgrind())
+		return;
+	cpu = h_cpu_ms(p) - cpu0;
+	wall = h_now_ms() - t0;
+	cr_assert(cpu * 5 <= wall, "%s used %ld ms of CPU time in %ld ms "
+	    "%s, more than a fifth of it: a program that waits should sleep "
+	    "in poll() (or a blocking call) until something happens or its "
+	    "deadline comes, not spin in a loop of calls that return at once "
+	    "(a zero timeout, MSG_DONTWAIT, or polling the clock)", p->name,
+	    cpu, wall, what);
+}
+
+const char *
+h_ending(struct h_proc *p)
+{
+	static char text[1024];
+	const char *err = h_stderr(p);
+	const char *tail = err + strlen(err);
+	int lines = 0;
+	int len;
+
+	/* The last three lines: where a program says why it gave up. */
+	while (tail > err && lines < 4)
+		if (*--tail == '\n')
+			lines++;
+	if (lines == 4)
+		tail++;
+	if (!p->reaped)
+		len = snprintf(text, sizeof(text), "it is still running");
+	else if (WIFEXITED(p->status))
+		len = snprintf(text, sizeof(text), "it exited with status %d",
+		    WEXITSTATUS(p->status));
+	else
+		len = snprintf(text, sizeof(text), "it was killed by signal "
+		    "%d (%s)", WTERMSIG(p->status),
+		    strsignal(WTERMSIG(p->status)));
+	if (len >= 0 && (size_t)len < sizeof(text))
+		snprintf(text + len, sizeof(text) - (size_t)len, "; %s%.700s",
+		    *err == '\0' ? "its stderr is empty" :
+		    tail == err ? "its stderr: " : "its stderr ends: ", tail);
+	return text;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Skips, other namespaces, other clocks. */
+
+void
+h_skip(const char *test, const char *why)
+{
+	/* Said twice: Criterion shows a skip only with --verbose, and
+	 * run-suites prints the lines that start "skipped:". */
+	fprintf(stderr, "skipped: %s: %s\n", test, why);
+	cr_skip_test("%s", why);
+}
+
+bool
+h_in_netns(void)
+{
+	return getenv("UDPLAB_NETNS") != NULL;
+}
+
+void
+h_rerun_in_netns(const char *test, const char *setup, const char *filter)
+{
+	/*
+	 * sh looks for the two commands first, so that a missing one is a
+	 * skip that names it.  ip is often in /usr/sbin, which a user's PATH
+	 * may lack.  Inside the namespace, BXFI_MAP must go: it marks a
+	 * Criterion worker, and the runner started there is a runner.
+	 */
+	static const char outer[] =
+	    "PATH=$PATH:/usr/sbin:/sbin; export PATH\n"
+	    "command -v unshare >/dev/null || exit 120\n"
+	    "command -v ip >/dev/null || exit 121\n"
+	    "exec unshare -rn sh -c \"$1\" \"$0\" \"$2\" \"$3\"\n";
+	static const char inner[] =
+	    "ip link set lo up || exit 125\n"
+	    "eval \"$1\" || exit 126\n"
+	    "echo namespace ready\n"
+	    "unset BXFI_MAP\n"
+	    "UDPLAB_NETNS=1 exec \"$0\" --filter \"$2\" --jobs 1\n";
+	char self[4096];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	struct h_proc *p;
+	int status;
+
+	cr_assert(len > 0, "readlink /proc/self/exe: %s", strerror(errno));
+	self[len] = '\0';
+	p = h_tool("sh", "-c", outer, self, inner, setup, filter, NULL);
+	status = h_wait(p, h_ms(20000));
+	cr_assert(status != -1, "the tests inside the namespace (%s) did "
+	    "not finish within %ld ms", filter, h_ms(20000));
+	if (strncmp(h_stdout(p), "namespace ready", 15) != 0) {
+		char why[512];
+		int n = (int)strcspn(h_stderr(p), "\n");
+
+		snprintf(why, sizeof(why), "it runs in a user and network "
+		    "namespace of its own, and %s%s%.*s",
+		    status == 120 ? "needs the unshare command (util-linux): "
+		    "there is none" :
+		    status == 121 ? "needs the ip command (iproute2): there "
+		    "is none" :
+		    status == 125 ? "\"ip link set lo up\" failed there" :
+		    status == 126 ? "setting the namespace up failed" :
+		    "this system does not allow one (unshare -rn)",
+		    n > 0 ? ": " : "", n, h_stderr(p));
+		h_skip(test, why);
+	}
+	cr_assert(status == 0 && strstr(h_stderr(p), "Tested: 0 ") == NULL,
+	    "in a user and network namespace of its own (unshare -rn), "
+	    "the tests %s failed (exit %d):\n%s", filter, status,
+	    h_stderr(p));
+}
+
+const char *
+h_faketime_library(void)
+{
+	static const char *const patterns[] = {
+		"/usr/lib/*/faketime/libfaketime.so.1",
+		"/usr/lib64/faketime/libfaketime.so.1",
+		"/usr/lib/faketime/libfaketime.so.1",
+		"/usr/local/lib/faketime/libfaketime.so.1",
+	};
+	static char path[512];
+
+	for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+		glob_t g;
+
+		if (glob(patterns[i], 0, NULL, &g) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s", g.gl_pathv[0]);
+		globfree(&g);
+		return path;
+	}
+	return NULL;
+}
+
+const char *
+h_fake_wall_clock(const char *test, const char *offset)
+{
+	char *file = fake_clock_file;
+	const char *lib = h_faketime_library();
+	const char *asan = getenv("ASAN_OPTIONS");
+	char asan_opts[512];
+	int fd;
+
+	if (lib == NULL)
+		h_skip(test, "it moves the program's wall clock with "
+		    "libfaketime, and no libfaketime.so.1 was found (Debian's "
+		    "package faketime; sh scripts/install-deps test installs "
+		    "it)");
+	snprintf(file, sizeof(fake_clock_file), "/tmp/udplab-faketime-XXXXXX");
+	fd = mkstemp(file);
+	cr_assert(fd != -1, "mkstemp: %s", strerror(errno));
+	close(fd);
+	h_move_wall_clock(file, offset);
+	cr_assert(setenv("LD_PRELOAD", lib, 1) == 0 &&
+	    setenv("FAKETIME_TIMESTAMP_FILE", file, 1) == 0 &&
+	    /* Read the file at every call, so that a jump takes effect. */
+	    setenv("FAKETIME_NO_CACHE", "1", 1) == 0 &&
+	    /* The monotonic clock, and so every poll() timeout, runs on. */
+	    setenv("FAKETIME_DONT_FAKE_MONOTONIC", "1", 1) == 0, "setenv");
+	/* ASan wants to be the first library loaded, and would refuse. */
+	snprintf(asan_opts, sizeof(asan_opts), "%s%sverify_asan_link_order=0",
+	    asan ? asan : "", asan && *asan ? ":" : "");
+	cr_assert(setenv("ASAN_OPTIONS", asan_opts, 1) == 0, "setenv");
+	return file;
+}
+
+void
+h_move_wall_clock(const char *file, const char *offset)
+{
+	char tmp[80];
+	FILE *f;
+
+	/* Written aside and renamed, so that no reader sees half a line. */
+	snprintf(tmp, sizeof(tmp), "%s.new", file);
+	f = fopen(tmp, "w");
+	cr_assert(f != NULL && fprintf(f, "%s\n", offset) > 0 &&
+	    fclose(f) == 0 && rename(tmp, file) == 0,
+	    "test harness: cannot write %s: %s", file, strerror(errno));
 }

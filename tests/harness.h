@@ -112,6 +112,49 @@ void h_expect_ends(struct h_proc *p, int sig);
 void h_expect_clean_stop(struct h_proc *p, int sig);
 pid_t h_pid(struct h_proc *p);
 
+/*
+ * The CPU time (user + system) the process has used so far, in ms: from
+ * /proc/PID/stat while it runs, from wait4()'s rusage once reaped.
+ */
+long h_cpu_ms(struct h_proc *p);
+/*
+ * Check that p slept through a wait: from cpu0 (h_cpu_ms then) and t0
+ * (h_now_ms then) until now it may have used at most a fifth of the wall
+ * time on the CPU.  what names the wait: "waiting 3000 ms for a reply".
+ * Make the wait at least 2 s.  Not checked under valgrind.
+ */
+void h_expect_sleeping(struct h_proc *p, long cpu0, long t0, const char *what);
+/*
+ * How p ended, for a failure message: "it exited with status 1; its
+ * stderr ends: ..." with the last lines of its stderr (a program's own
+ * error says why it gave up).  The text lives until the next call.
+ */
+const char *h_ending(struct h_proc *p);
+
+/* Skip the test, saying why where run-suites shows it ("skipped: ..."). */
+void h_skip(const char *test, const char *why);
+/*
+ * Run this same runner again, with --filter filter, inside a user and
+ * network namespace of its own (unshare -rn) whose loopback is up, after
+ * the shell commands setup (e.g. "echo 1 >/proc/sys/net/ipv6/bindv6only"),
+ * and fail when a test there fails.  Skips, naming why, where the system
+ * allows no such namespace.  The tests filter names check h_in_netns()
+ * and skip outside it.
+ */
+void h_rerun_in_netns(const char *test, const char *setup, const char *filter);
+bool h_in_netns(void);
+/*
+ * Move the wall clock (CLOCK_REALTIME, time(), gettimeofday()) of the
+ * programs this test starts from now on, with libfaketime: offset is
+ * libfaketime's, "+0" or "-3600" seconds.  The monotonic clock, and so
+ * poll() timeouts, run on untouched.  Returns the timestamp file, for
+ * h_move_wall_clock() to jump the clock while they run.  Skips the test,
+ * naming test, where libfaketime is missing.
+ */
+const char *h_fake_wall_clock(const char *test, const char *offset);
+void h_move_wall_clock(const char *file, const char *offset);
+const char *h_faketime_library(void);
+
 /* Make fd close-on-exec: a descriptor of the test's, not the child's. */
 void h_cloexec(int fd);
 

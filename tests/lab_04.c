@@ -676,57 +676,8 @@ Test(safe_echo, usage_errors_exit_2)
 
 Test(safe_echo, refuses_source_ports_below_1024)
 {
-	/*
-	 * sh looks for the two commands first, so that a missing one is a
-	 * skip that names it.  ip is often in /usr/sbin, which a user's PATH
-	 * may lack.  Inside the namespace, BXFI_MAP must go: it marks a
-	 * Criterion worker, and the runner started there is a runner.
-	 */
-	static const char outer[] =
-	    "PATH=$PATH:/usr/sbin:/sbin; export PATH\n"
-	    "command -v unshare >/dev/null || exit 120\n"
-	    "command -v ip >/dev/null || exit 121\n"
-	    "exec unshare -rn sh -c \"$1\" \"$0\"\n";
-	static const char inner[] =
-	    "ip link set lo up || exit 125\n"
-	    "echo namespace ready\n"
-	    "unset BXFI_MAP\n"
-	    "UDPLAB_NETNS=1 exec \"$0\" --filter 'safe_echo_netns/*' "
-	    "--jobs 1\n";
-	static const char test[] = "refuses_source_ports_below_1024";
-	char self[4096];
-	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	struct h_proc *p;
-	int status;
-
-	cr_assert(len > 0, "readlink /proc/self/exe: %s", strerror(errno));
-	self[len] = '\0';
-	p = h_tool("sh", "-c", outer, self, inner, NULL);
-	status = h_wait(p, h_ms(10000));
-	cr_assert(status != -1, "the tests inside the namespace did not "
-	    "finish within %ld ms", h_ms(10000));
-	if (strncmp(h_stdout(p), "namespace ready", 15) != 0) {
-		if (status == 120)
-			skip_visibly(test, "it binds ports below 1024 in a "
-			    "namespace of its own, and needs the unshare "
-			    "command (util-linux) for that: there is none",
-			    h_stderr(p));
-		if (status == 121)
-			skip_visibly(test, "it binds ports below 1024 in a "
-			    "namespace of its own, and needs the ip command "
-			    "(iproute2) to bring its loopback up: there is "
-			    "none", h_stderr(p));
-		if (status == 125)
-			skip_visibly(test, "it binds ports below 1024 in a "
-			    "namespace of its own, where \"ip link set lo up\" "
-			    "failed", h_stderr(p));
-		skip_visibly(test, "it binds ports below 1024 in a user and "
-		    "network namespace of its own, and this system does not "
-		    "allow one (unshare -rn)", h_stderr(p));
-	}
-	cr_assert(status == 0 && strstr(h_stderr(p), "Tested: 0 ") == NULL,
-	    "in a namespace of its own (unshare -rn), the test of low "
-	    "source ports failed (exit %d):\n%s", status, h_stderr(p));
+	h_rerun_in_netns("safe_echo::refuses_source_ports_below_1024", "",
+	    "safe_echo_netns/*");
 }
 
 Test(safe_echo_netns, low_source_ports_are_refused_without_spending_tokens)
@@ -740,7 +691,7 @@ Test(safe_echo_netns, low_source_ports_are_refused_without_spending_tokens)
 	ssize_t n;
 	int fd;
 
-	if (getenv("UDPLAB_NETNS") == NULL)
+	if (!h_in_netns())
 		cr_skip_test("runs only inside the namespace that "
 		    "safe_echo::refuses_source_ports_below_1024 makes");
 	srv = start_server(1, 1, "127.0.0.1", &port);
