@@ -11,6 +11,8 @@
 #   make bench         install what is missing, then measure lesson 04's
 #                      echo server against a bare loop, Python, socat and
 #                      sockperf (a few minutes; bench-smoke: seconds)
+#   make handouts      install what is missing, then turn every lesson into
+#                      a handout, HTML and PDF: build/handouts/index.html
 #   make clean         remove build/
 #
 # Your own CFLAGS, CPPFLAGS and LDFLAGS are added after ours, so
@@ -80,7 +82,8 @@ TEST_RUNNERS := $(BUILD)/tests/lessons $(BUILD)/tests/floods \
                 $(patsubst tests/%.c,$(BUILD)/tests/%,$(LAB_TEST_SRCS))
 
 .PHONY: all tests demo check check-one test-lab bench bench-smoke \
-        deps-build deps-test deps-bench clean
+        handouts check-handouts deps-build deps-test deps-bench \
+        deps-handouts clean
 .DEFAULT_GOAL := all
 
 all: $(PROGS)
@@ -182,6 +185,9 @@ deps-test:
 deps-bench:
 	@./scripts/install-deps bench
 
+deps-handouts:
+	@./scripts/install-deps handouts
+
 # The main job: one echo server, one client, one datagram there and back.
 demo: deps-build
 	@$(MAKE) --no-print-directory all
@@ -197,6 +203,76 @@ bench: deps-bench
 bench-smoke: deps-bench
 	@$(MAKE) --no-print-directory all
 	@./bench/run $(BUILD) smoke
+
+# ---------------------------------------------------------------------------
+# Handouts (handouts/): pandoc reads each lesson's program with
+# handouts/c-source.lua, its comments as the prose and its code as the code;
+# handouts/handout.lua adds the slide and its Python, a real run, the
+# datagrams on the wire (handouts/run-lesson captures both) and the LAB.md;
+# Chromium prints the page to PDF with the same stylesheet.
+HANDOUTS := $(BUILD)/handouts
+LESSON_NAMES := $(notdir $(patsubst %/,%,$(dir $(LESSON_SRCS))))
+HANDOUT_HTML := $(LESSON_NAMES:%=$(HANDOUTS)/%.html)
+HANDOUT_PDF := $(LESSON_NAMES:%=$(HANDOUTS)/%.pdf)
+HANDOUT_TOOLS := handouts/c-source.lua handouts/handout.lua \
+                 handouts/handout.html handouts/handout.css
+PANDOC_HTML = pandoc --template handouts/handout.html \
+    --css handouts/handout.css --self-contained --preserve-tabs \
+    --highlight-style=tango
+# Chromium as root needs --no-sandbox; the rest keeps it off the network.
+CHROMIUM = chromium --headless --no-sandbox --disable-gpu --disable-quic \
+    --no-first-run --disable-background-networking \
+    --disable-component-update --disable-sync --no-pdf-header-footer \
+    --user-data-dir=$(HANDOUTS)/.chromium
+LESSON_PROGS := $(addprefix $(BUILD)/,$(basename $(notdir $(LESSON_SRCS))))
+
+handouts: deps-handouts
+	@$(MAKE) --no-print-directory $(HANDOUT_HTML) $(HANDOUT_PDF) \
+	    $(HANDOUTS)/index.html
+	@echo "make handouts: open $(HANDOUTS)/index.html"
+
+# The run and its capture; "done" marks one that ended well.
+$(HANDOUTS)/run/%/done: handouts/run-lesson $(LESSON_PROGS)
+	@mkdir -p $(@D)
+	./handouts/run-lesson $(firstword $(subst -, ,$*)) $(BUILD) $(@D)
+	@touch $@
+
+# handout_rule NAME PREV NEXT: one lesson's page, linked to its neighbours.
+define handout_rule
+$(HANDOUTS)/$(1).html: $(filter lessons/$(1)/%,$(LESSON_SRCS)) \
+    handouts/slides/$(1).md $(wildcard lessons/$(1)/LAB.md) \
+    $(HANDOUTS)/run/$(1)/done $(HANDOUT_TOOLS)
+	$$(PANDOC_HTML) -f handouts/c-source.lua -L handouts/handout.lua \
+	    -M lesson=$(firstword $(subst -, ,$(1))) -M index=index.html \
+	    $(if $(2),-M prev=$(2).html) $(if $(3),-M next=$(3).html) \
+	    -M slides=handouts/slides/$(1).md -M run=$(HANDOUTS)/run/$(1) \
+	    -M source=$$< $(if $(wildcard lessons/$(1)/LAB.md),-M lab=lessons/$(1)/LAB.md) \
+	    -o $$@ $$<
+endef
+lesson_at = $(if $(filter-out 0,$(1)),$(word $(1),$(LESSON_NAMES)))
+$(foreach i,$(shell seq $(words $(LESSON_NAMES))),$(eval $(call \
+    handout_rule,$(word $(i),$(LESSON_NAMES)),$(call \
+    lesson_at,$(shell expr $(i) - 1)),$(call lesson_at,$(shell expr $(i) + 1)))))
+
+$(HANDOUTS)/index.html: handouts/index.md handouts/index.lua \
+    handouts/c-source.lua $(LESSON_SRCS) handouts/handout.html \
+    handouts/handout.css
+	@mkdir -p $(@D)
+	$(PANDOC_HTML) -L handouts/index.lua \
+	    $(foreach s,$(LESSON_SRCS),-M lessons=$(notdir $(patsubst %/,%,$(dir $(s)))):$(s)) \
+	    -o $@ $<
+
+$(HANDOUTS)/%.pdf: $(HANDOUTS)/%.html
+	$(CHROMIUM) --print-to-pdf=$@ file://$(abspath $<) 2>/dev/null
+
+# The handouts' tests: each page holds its whole program, its real run and
+# capture, and the index lists every lesson in order; and a second make
+# has nothing left to do.
+check-handouts: handouts
+	@python3 tests/handouts.py $(HANDOUTS) $(LESSON_SRCS)
+	@$(MAKE) --no-print-directory -q $(HANDOUT_HTML) $(HANDOUT_PDF) \
+	    $(HANDOUTS)/index.html || { echo "check-handouts: a second" \
+	    "make handouts would build again" >&2; exit 1; }
 
 # The whole suite, with both compilers, sanitizers and valgrind.
 # JOBS is Criterion's parallelism; TIME_FACTOR stretches every deadline.

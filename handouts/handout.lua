@@ -1,0 +1,293 @@
+--[[
+handout.lua - a pandoc filter that puts around a lesson's program (read by
+c-source.lua) the rest of its handout: the slide it follows with the
+slide's Python, a real run of the programs, the datagrams on the wire, and
+the lesson's lab.
+
+Metadata, given with -M:
+  slides  handouts/slides/NN-name.md: the slide's text, and in its YAML the
+          slide's Python (python:) and what the lesson makes of it (note:)
+  lab     the lesson's LAB.md, if it has one
+  run     the folder run-lesson wrote: server.txt, client.txt, wire.txt
+  prev, next, index   links to the neighbouring pages
+]]
+
+local function read_file(path)
+  local f = io.open(path, "rb")
+  if not f then
+    error("handout.lua: cannot read " .. path)
+  end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+local function meta_string(meta, key)
+  local v = meta[key]
+  if v == nil then
+    return nil
+  end
+  return pandoc.utils.stringify(v)
+end
+
+local function header(level, text, id)
+  return pandoc.Header(level, pandoc.Inlines(text), pandoc.Attr(id or ""))
+end
+
+local function div(blocks, class)
+  return pandoc.Div(blocks, pandoc.Attr("", { class }))
+end
+
+local function para(text)
+  return pandoc.Para(pandoc.Inlines(text))
+end
+
+-- The slide, and beside it the slide's Python, ported to Python 3.
+local function slide_part(path)
+  local doc = pandoc.read(read_file(path), "markdown")
+  local python = pandoc.utils.stringify(doc.meta.python)
+  local note = pandoc.utils.stringify(doc.meta.note or "")
+  local left = { header(3, "The slide") }
+  for _, b in ipairs(doc.blocks) do
+    if b.t == "CodeBlock" then
+      b.classes = { "slide" }
+    end
+    left[#left + 1] = b
+  end
+  local right = {
+    header(3, "The same in Python"),
+    para("The slide's program, ported to Python 3 and runnable: " ..
+      python .. "."),
+    pandoc.CodeBlock(read_file(python), pandoc.Attr("", { "python" })),
+  }
+  return {
+    header(2, "The slide", "slide"),
+    para(note),
+    div({ div(left, "half"), div(right, "half") }, "pair"),
+  }
+end
+
+-- What the programs printed when the build ran them.
+local function run_part(dir, wire_ok)
+  local where = wire_ok and
+      "inside a network namespace of the build's own, whose loopback " ..
+      "nothing else uses (so port 10000 is free, as on the slides)" or
+      "on this machine's loopback, on a port the kernel chose (port 0)"
+  return {
+    header(2, "A real run", "run"),
+    para("Captured when this page was built: the programs above, really " ..
+      "running, " .. where .. ". Left, the server's terminal; right, " ..
+      "the client's."),
+    div({
+      div({ header(3, "Server"),
+        pandoc.CodeBlock(read_file(dir .. "/server.txt"),
+          pandoc.Attr("", { "transcript" })) }, "half"),
+      div({ header(3, "Client"),
+        pandoc.CodeBlock(read_file(dir .. "/client.txt"),
+          pandoc.Attr("", { "transcript" })) }, "half"),
+    }, "pair"),
+  }
+end
+
+-- tcpdump -x's datagrams: {summary = the decoded lines, bytes = {...}}.
+local function parse_wire(text)
+  local datagrams = {}
+  local cur
+  for line in text:gmatch("[^\n]+") do
+    local hex = line:match("^%s+0x%x+:%s+(.*)$")
+    if hex then
+      for pair in hex:gmatch("%x%x%x?%x?") do
+        for byte in pair:gmatch("%x%x") do
+          cur.bytes[#cur.bytes + 1] = tonumber(byte, 16)
+        end
+      end
+    elseif line:match("^%S") then
+      cur = { summary = { line }, bytes = {} }
+      datagrams[#datagrams + 1] = cur
+    elseif cur then
+      cur.summary[#cur.summary + 1] = line:gsub("^%s+", "")
+    end
+  end
+  return datagrams
+end
+
+local function u16(b, i)
+  return b[i] * 256 + b[i + 1]
+end
+
+local function hex_of(b, from, to)
+  local out = {}
+  for i = from, to do
+    out[#out + 1] = string.format("%02x", b[i])
+  end
+  return table.concat(out, " ")
+end
+
+-- Bytes as net_print_escaped() prints them: printable ASCII as itself, a
+-- newline as \n, the quote and backslash escaped, all else as \xNN.
+local function escaped(b, from, to)
+  local names = { [10] = "\\n", [34] = "\\\"", [92] = "\\\\" }
+  local out = {}
+  for i = from, to do
+    local c = b[i]
+    out[#out + 1] = names[c] or ((c >= 32 and c < 127) and string.char(c)
+      or string.format("\\x%02x", c))
+  end
+  return '"' .. table.concat(out) .. '"'
+end
+
+-- One datagram's bytes, field by field: the IPv4 header, UDP's, the data.
+local function wire_table(d)
+  local b = d.bytes
+  local ihl = (b[1] % 16) * 4
+  local rows = {}
+  local function row(from, to, layer, field, value)
+    rows[#rows + 1] = {
+      { pandoc.Plain(pandoc.Inlines(string.format("%d-%d", from - 1, to - 1)))},
+      { pandoc.Plain({ pandoc.Code(hex_of(b, from, to)) }) },
+      { pandoc.Plain(pandoc.Inlines(layer)) },
+      { pandoc.Plain(pandoc.Inlines(field)) },
+      { pandoc.Plain(pandoc.Inlines(value)) },
+    }
+  end
+  local flags = u16(b, 7)
+  local cksum = table.concat(d.summary, " "):match("cksum 0x%x+ %-> (0x%x+)")
+  row(1, 1, "IP", "version, header length",
+    string.format("%d, %d bytes (%d × 4)", b[1] // 16, ihl, b[1] % 16))
+  row(2, 2, "IP", "type of service", string.format("%d", b[2]))
+  row(3, 4, "IP", "total length", string.format("%d bytes", u16(b, 3)))
+  row(5, 6, "IP", "identification", string.format("%d", u16(b, 5)))
+  row(7, 8, "IP", "flags, fragment offset",
+    string.format("%s, offset %d", (flags & 0x4000) ~= 0 and
+      "DF (don't fragment)" or "none", flags & 0x1fff))
+  row(9, 9, "IP", "time to live", string.format("%d hops", b[9]))
+  row(10, 10, "IP", "protocol", string.format("%d (UDP)", b[10]))
+  row(11, 12, "IP", "header checksum", string.format("0x%04x", u16(b, 11)))
+  row(13, 16, "IP", "source address",
+    string.format("%d.%d.%d.%d", b[13], b[14], b[15], b[16]))
+  row(17, 20, "IP", "destination address",
+    string.format("%d.%d.%d.%d", b[17], b[18], b[19], b[20]))
+  local u = ihl + 1
+  row(u, u + 1, "UDP", "source port", string.format("%d", u16(b, u)))
+  row(u + 2, u + 3, "UDP", "destination port",
+    string.format("%d", u16(b, u + 2)))
+  row(u + 4, u + 5, "UDP", "length",
+    string.format("%d bytes: 8 of header, %d of data", u16(b, u + 4),
+      u16(b, u + 4) - 8))
+  row(u + 6, u + 7, "UDP", "checksum",
+    string.format("0x%04x%s", u16(b, u + 6), cksum and
+      (" (partial: the full sum would be " .. cksum .. ")") or ""))
+  if #b >= u + 8 then
+    row(u + 8, #b, "data", string.format("%d bytes", #b - u - 7),
+      escaped(b, u + 8, #b))
+  end
+  local head = {
+    { pandoc.Plain(pandoc.Inlines("bytes")) },
+    { pandoc.Plain(pandoc.Inlines("hex")) },
+    { pandoc.Plain(pandoc.Inlines("layer")) },
+    { pandoc.Plain(pandoc.Inlines("field")) },
+    { pandoc.Plain(pandoc.Inlines("value")) },
+  }
+  local simple = pandoc.SimpleTable({}, { "AlignRight", "AlignLeft",
+    "AlignLeft", "AlignLeft", "AlignLeft" }, { 0, 0, 0, 0, 0 }, head, rows)
+  return pandoc.utils.from_simple_table(simple)
+end
+
+local function wire_part(dir)
+  local text = read_file(dir .. "/wire.txt")
+  local blocks = { header(2, "On the wire", "wire") }
+  local missing = text:match("^missing: ([^\n]*)")
+  if missing then
+    blocks[#blocks + 1] = div({ para("The capture is missing from this " ..
+      "copy: " .. missing .. ". A build where it can make a network " ..
+      "namespace of its own shows here every datagram of the run above, " ..
+      "byte by byte.") }, "missing")
+    return blocks, false
+  end
+  local datagrams = parse_wire(text)
+  blocks[#blocks + 1] = para("Every datagram of the run above, as tcpdump " ..
+    "saw it on the namespace's loopback (tcpdump -i lo -vv -x): first its " ..
+    "own decoding, then the bytes, field by field. IP's header takes 20 " ..
+    "bytes, UDP's 8: a source port, a destination port, a length and a " ..
+    "checksum, and nothing else. No connection, no sequence number, no " ..
+    "acknowledgement: that is all UDP adds to IP.")
+  blocks[#blocks + 1] = para("tcpdump calls each UDP checksum bad, and it " ..
+    "is, on the wire it never crossed. On lo the kernel leaves the " ..
+    "checksum to be finished by the network card (checksum offload): it " ..
+    "writes only the sum of the pseudo-header, and since no card ever " ..
+    "touches a loopback datagram and the receiving kernel knows it was " ..
+    "made here, nobody finishes or checks it. tcpdump prints the value it " ..
+    "should have been after the arrow. On a real network card the card " ..
+    "fills it in after the capture point, so a capture on the sending " ..
+    "host shows the same.")
+  for k, d in ipairs(datagrams) do
+    blocks[#blocks + 1] = header(3, string.format("Datagram %d", k))
+    blocks[#blocks + 1] = pandoc.CodeBlock(table.concat(d.summary, "\n"),
+      pandoc.Attr("", { "tcpdump" }))
+    blocks[#blocks + 1] = div({ wire_table(d) }, "wire")
+  end
+  if #datagrams == 0 then
+    error("handout.lua: " .. dir .. "/wire.txt holds no datagram")
+  end
+  return blocks, true
+end
+
+-- The lab, its headers one level down, under the handout's own.
+local function lab_part(path)
+  local blocks = { header(2, "The lab", "lab") }
+  if not path then
+    blocks[#blocks + 1] = para("This lesson has no lab of its own: labs " ..
+      "01, 02 and 04 ask for what it teaches, through common/net.h's " ..
+      "net_catch_stop_signals() and net_wait_or_stop().")
+    return blocks
+  end
+  local doc = pandoc.read(read_file(path), "markdown")
+  doc = doc:walk({
+    Header = function(h)
+      h.level = h.level + 1
+      return h
+    end,
+  })
+  for _, b in ipairs(doc.blocks) do
+    blocks[#blocks + 1] = b
+  end
+  return blocks
+end
+
+local function nav(meta)
+  local items = {}
+  for _, k in ipairs({ "index", "prev", "next" }) do
+    local target = meta_string(meta, k)
+    if target then
+      local label = ({ index = "All lessons", prev = "← Previous",
+        next = "Next →" })[k]
+      items[#items + 1] = pandoc.Link(label, target)
+      items[#items + 1] = pandoc.Space()
+    end
+  end
+  return pandoc.Div({ pandoc.Plain(items) }, pandoc.Attr("", { "nav" }))
+end
+
+function Pandoc(doc)
+  local meta = doc.meta
+  local out = { nav(meta) }
+  local function add(blocks)
+    for _, b in ipairs(blocks) do
+      out[#out + 1] = b
+    end
+  end
+  add(slide_part(meta_string(meta, "slides")))
+  out[#out + 1] = header(2, "The program", "program")
+  out[#out + 1] = para("Each comment beside the code it explains (above " ..
+    "it, on a narrow screen and on paper), in the order you would read " ..
+    "them: this is the whole of " ..
+    meta_string(meta, "source") .. ", every line.")
+  add(doc.blocks)
+  local dir = meta_string(meta, "run")
+  local wire, ok = wire_part(dir)
+  add(run_part(dir, ok))
+  add(wire)
+  add(lab_part(meta_string(meta, "lab")))
+  out[#out + 1] = nav(meta)
+  return pandoc.Pandoc(out, meta)
+end
