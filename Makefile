@@ -220,7 +220,8 @@ PANDOC_HTML = pandoc --template handouts/handout.html \
     --css handouts/handout.css --self-contained --preserve-tabs \
     --highlight-style=tango
 # Chromium as root needs --no-sandbox; the rest keeps it off the network.
-CHROMIUM = chromium --headless --no-sandbox --disable-gpu --disable-quic \
+CHROMIUM = chromium --headless $(if $(filter 0,$(shell id -u)),--no-sandbox) \
+    --disable-gpu --disable-quic \
     --no-first-run --disable-background-networking \
     --disable-component-update --disable-sync --no-pdf-header-footer \
     --user-data-dir=$(HANDOUTS)/.chromium

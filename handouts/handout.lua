@@ -143,7 +143,8 @@ local function wire_table(d)
   local rows = {}
   local function row(from, to, layer, field, value)
     rows[#rows + 1] = {
-      { pandoc.Plain(pandoc.Inlines(string.format("%d-%d", from - 1, to - 1)))},
+      { pandoc.Plain(pandoc.Inlines(from == to and tostring(from - 1) or
+        string.format("%d-%d", from - 1, to - 1))) },
       { pandoc.Plain({ pandoc.Code(hex_of(b, from, to)) }) },
       { pandoc.Plain(pandoc.Inlines(layer)) },
       { pandoc.Plain(pandoc.Inlines(field)) },

@@ -38,7 +38,7 @@ function Pandoc(doc)
   local out = {}
   for _, b in ipairs(doc.blocks) do
     if b.t == "Div" and b.identifier == "lessons" then
-      out[#out + 1] = pandoc.OrderedList(items)
+      out[#out + 1] = pandoc.BulletList(items)
     else
       out[#out + 1] = b
     end
