@@ -92,5 +92,11 @@ main(int argc, char *argv[])
 	    name.port);
 	net_print_escaped(stdout, buf, (size_t)n);
 	printf("\"\n");
+	/*
+	 * printf() reports a failed write (a full disk, a closed pipe) only in
+	 * the stream's error flag: a reply we could not show is a failure.
+	 */
+	if (fflush(stdout) == EOF || ferror(stdout))
+		errx(1, "stdout: a write failed");
 	return 0;
 }

@@ -91,5 +91,8 @@ main(int argc, char *argv[])
 	/* The slide's finally; where err() ends us, exit() closes it. */
 	printf("closing socket\n");
 	close(pfd.fd);
+	/* A reply we could not show is no success (lesson 03 says why). */
+	if (fflush(stdout) == EOF || ferror(stdout))
+		errx(1, "stdout: a write failed");
 	return ready == 1 ? 0 : 1;
 }
