@@ -10,6 +10,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -133,6 +134,29 @@ net_print_escaped(FILE *out, const void *data, size_t len)
 }
 
 /*
+ * Idea: descriptors 0, 1 and 2 are stdin, stdout and stderr only while
+ * they are open.
+ *
+ * Started with one of them closed ("prog >&-"), a program gets its first
+ * socket as that descriptor, since open() and socket() take the lowest
+ * free one: printf() then writes into the socket, to whatever it is
+ * connected to, and reading stdin reads datagrams.  So whichever of the
+ * three is closed gets /dev/null, before any socket is made.
+ * net_server_socket() and net_client_socket() call this first.
+ * Returns 0, or -1 with errno set.
+ */
+int
+net_open_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		/* open() takes the lowest free descriptor: this one. */
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF &&
+		    open("/dev/null", O_RDWR) == -1)
+			return -1;
+	return 0;
+}
+
+/*
  * Idea: lesson 01's server socket, in one call, for the lessons after it.
  *
  * It resolves host (NULL: the wildcard "::"), opens a socket of the first
@@ -157,6 +181,10 @@ net_server_socket(const char *host, uint16_t port, struct net_addrstr *bound,
 	int gaierr;
 	int fd;
 
+	if (net_open_std_fds() == -1) {
+		snprintf(why, whylen, "/dev/null: %s", strerror(errno));
+		return -1;
+	}
 	gaierr = net_resolve(host, port, NET_PASSIVE, &ai);
 	if (gaierr != 0) {
 		snprintf(why, whylen, "%s: %s", host ? host : "::",
@@ -218,6 +246,10 @@ net_client_socket(const char *host, uint16_t port, struct net_peer *to,
 	int gaierr;
 	int fd;
 
+	if (net_open_std_fds() == -1) {
+		snprintf(why, whylen, "/dev/null: %s", strerror(errno));
+		return -1;
+	}
 	gaierr = net_resolve(host, port, 0, &ai);
 	if (gaierr != 0) {
 		/* No host is the loopback address, for getaddrinfo. */

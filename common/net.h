@@ -75,6 +75,7 @@ int net_resolve(const char *host, uint16_t port, int flags,
 int net_addrstr(const struct sockaddr *sa, socklen_t salen,
     struct net_addrstr *out);
 int net_print_escaped(FILE *out, const void *data, size_t len);
+int net_open_std_fds(void);
 int net_server_socket(const char *host, uint16_t port,
     struct net_addrstr *bound, char *why, size_t whylen);
 int net_client_socket(const char *host, uint16_t port, struct net_peer *to,

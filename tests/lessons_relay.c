@@ -17,6 +17,9 @@
 
 TestSuite(relay, .init = h_init, .fini = h_cleanup,
     .timeout = H_TEST_TIMEOUT);
+/* Tests that run only inside a network namespace of their own. */
+TestSuite(relay_netns, .init = h_init, .fini = h_cleanup,
+    .timeout = H_TEST_TIMEOUT);
 
 /* The N of the last "port N" in line, if suffix follows it; else 0. */
 static uint16_t
@@ -687,4 +690,213 @@ Test(relay, sigterm_right_after_the_first_line_exits_0)
 Test(relay, sigint_right_after_the_first_line_exits_0)
 {
 	stops_on(SIGINT, "SIGINT");
+}
+
+/* ---------------------------------------------------------------------- */
+/* Faults a hostile tester found. */
+
+/*
+ * The relay listens on every address: a server address of this machine
+ * with the relay's own port would send each datagram round and round.
+ */
+Test(relay, refuses_to_be_its_own_server)
+{
+	static const char *const hosts[] = { "127.0.0.1", "::1", "127.0.0.2" };
+
+	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		uint16_t port = h_free_port("::");
+		char arg[8];
+		struct h_proc *p;
+		int status;
+
+		snprintf(arg, sizeof(arg), "%u", (unsigned)port);
+		p = h_prog("relay", arg, hosts[i], arg, NULL);
+		status = h_wait(p, h_ms(3000));
+		cr_assert(strstr(h_stderr(p), "Address already in use") == NULL,
+		    "test setup: port %u, free a moment before, was taken when "
+		    "the relay started; run the test again", port);
+		cr_assert_eq(status, 1, "\"relay %s %s %s\" listens where it "
+		    "sends: it should refuse (exit 1), not loop; %s", arg,
+		    hosts[i], arg, h_ending(p));
+		cr_assert(strstr(h_stderr(p), "this relay itself") != NULL,
+		    "\"relay %s %s %s\" should say the server is \"this relay "
+		    "itself\"; %s", arg, hosts[i], arg, h_ending(p));
+	}
+}
+
+/*
+ * Started with stdin and stdout closed, the relay's first sockets would be
+ * descriptors 0 and 1, and its log lines datagrams to the server.
+ */
+Test(relay, with_stdin_and_stdout_closed_sends_the_server_no_log_lines)
+{
+	uint16_t port = h_free_port("::");
+	int server = h_udp_open("127.0.0.1");
+	int client = h_udp_open("127.0.0.1");
+	char arg[8], sport[8];
+	char got[512];
+	struct h_proc *relay;
+	long deadline = h_now_ms() + h_ms(5000);
+	ssize_t n;
+
+	snprintf(arg, sizeof(arg), "%u", (unsigned)port);
+	snprintf(sport, sizeof(sport), "%u", h_udp_port(server));
+	relay = h_spawn((char *[]){ "sh", "-c",
+	    "exec \"$0\" \"$@\" <&- >&-", (char *)h_bin("relay"), arg,
+	    "127.0.0.1", sport, NULL }, NULL);
+	/* No first line says it is ready: send until something comes. */
+	do {
+		h_udp_send(client, "127.0.0.1", port, "hello", 5);
+		n = h_udp_recv(server, got, sizeof(got), 20, NULL);
+	} while (n == -1 && h_now_ms() < deadline);
+	cr_assert(n != -1, "with stdin and stdout closed, nothing reached "
+	    "the server within %ld ms; %s", h_ms(5000), h_ending(relay));
+	cr_assert(n == 5 && memcmp(got, "hello", 5) == 0, "with stdin and "
+	    "stdout closed, the server's first datagram should be the "
+	    "client's \"hello\", it was \"%.*s\": the relay's first socket "
+	    "took descriptor 1, and its log went there", (int)n, got);
+	cr_assert_eq(h_stop(relay, SIGTERM), 0, "SIGTERM should exit 0; %s",
+	    h_ending(relay));
+}
+
+/*
+ * The descriptor limit that leaves a process exactly room free ones: the
+ * kernel gives out the lowest free descriptor, so count the gaps below.
+ */
+static long
+limit_leaving(pid_t pid, int room)
+{
+	char path[64];
+	long limit = 0;
+
+	for (int free_below = 0; free_below < room; limit++) {
+		snprintf(path, sizeof(path), "/proc/%ld/fd/%ld", (long)pid,
+		    limit);
+		if (access(path, F_OK) == -1)
+			free_below++;
+		cr_assert(limit < 4096, "test harness: cannot read %s", path);
+	}
+	return limit;
+}
+
+/* Out of descriptors: one client goes without, the others go on. */
+Test(relay, a_client_it_has_no_socket_for_is_dropped_and_said)
+{
+	uint16_t sport, rport;
+	struct h_proc *echo = h_server(h_bin("echo-server"), "127.0.0.1",
+	    &sport);
+	char arg[16], limit[32];
+	struct h_proc *relay, *prlimit;
+	int fd[3];
+
+	/*
+	 * Room for two clients' sockets, set once the relay runs (it
+	 * inherits what descriptors the test runner leaves open).  valgrind
+	 * keeps descriptors of its own, so the relay runs without it here.
+	 */
+	snprintf(arg, sizeof(arg), "%u", (unsigned)sport);
+	relay = h_server_cmd((char *[]){ (char *)h_bin("relay"), "0",
+	    "127.0.0.1", arg, NULL }, false, &rport);
+	snprintf(limit, sizeof(limit), "--nofile=%ld:%ld",
+	    limit_leaving(h_pid(relay), 2), limit_leaving(h_pid(relay), 2));
+	snprintf(arg, sizeof(arg), "%ld", (long)h_pid(relay));
+	prlimit = h_tool("prlimit", "--pid", arg, limit, NULL);
+	cr_assert_eq(h_wait(prlimit, h_ms(5000)), 0, "test setup: prlimit "
+	    "failed; %s", h_ending(prlimit));
+	for (int i = 0; i < 3; i++)
+		fd[i] = h_udp_open("127.0.0.1");
+	for (int i = 0; i < 2; i++) {
+		h_udp_send(fd[i], "127.0.0.1", rport, "hi", 2);
+		expect(fd[i], "hi", rport, "client");
+	}
+	h_udp_send(fd[2], "127.0.0.1", rport, "me?", 3);
+	cr_assert(h_stderr_has(relay, "whose datagram is dropped",
+	    h_ms(2000)), "with descriptors for only two clients, a third "
+	    "client's datagram should be dropped and said so (\"whose "
+	    "datagram is dropped\"); %s", h_ending(relay));
+	cr_assert(strstr(h_stderr(relay), "Too many open files") != NULL,
+	    "the relay should say why: \"Too many open files\"; %s",
+	    h_ending(relay));
+	cr_assert_eq(h_wait(relay, 0), -1, "one client without a socket "
+	    "should not end the relay for the others; %s", h_ending(relay));
+	h_udp_send(fd[0], "127.0.0.1", rport, "still", 5);
+	expect(fd[0], "still", rport, "first client, after the third");
+	cr_assert_eq(h_stop(relay, SIGTERM), 0, "SIGTERM should exit 0; %s",
+	    h_ending(relay));
+	h_expect_ends(echo, SIGTERM);
+}
+
+/*
+ * A forgotten client's port, given to a new client's socket, would hand it
+ * the server's late replies for the forgotten one.  In a namespace whose
+ * 32 ephemeral ports the relay's 32 client sockets take, the 33rd client's
+ * socket gets the first client's port the moment the relay lets it go.
+ */
+Test(relay, a_forgotten_clients_late_reply_reaches_nobody_else)
+{
+	h_rerun_in_netns("relay::a_forgotten_clients_late_reply_reaches_"
+	    "nobody_else", "echo '40000 40031' "
+	    ">/proc/sys/net/ipv4/ip_local_port_range", "relay_netns/*");
+}
+
+Test(relay_netns, late_reply_for_a_forgotten_client)
+{
+	enum { CLIENTS = 33 };
+	int server, fd[CLIENTS];
+	uint16_t first_up = 0;
+	char got[64];
+	char want[128];
+	struct sockaddr_storage from;
+	struct h_proc *relay;
+	uint16_t rport;
+	ssize_t n;
+
+	if (!h_in_netns())
+		cr_skip_test("runs only inside the namespace that relay::"
+		    "a_forgotten_clients_late_reply_reaches_nobody_else makes");
+	/* Every port of ours outside 40000-40031: those are the relay's. */
+	server = h_udp_open_port("127.0.0.1", 31000);
+	relay = h_server_cmd((char *[]){ (char *)h_bin("relay"), "30000",
+	    "127.0.0.1", "31000", NULL }, true, &rport);
+	for (int i = 0; i < CLIENTS; i++)
+		fd[i] = h_udp_open_port("127.0.0.1", (uint16_t)(20000 + i));
+	for (int i = 0; i < CLIENTS - 1; i++) {
+		h_udp_send(fd[i], "127.0.0.1", rport, "hi", 2);
+		n = h_udp_recv(server, got, sizeof(got), h_ms(2000), &from);
+		cr_assert(n == 2, "client %d's datagram did not reach the "
+		    "server; %s", i, h_ending(relay));
+		if (i == 0)
+			first_up = h_sockaddr_port(&from);
+	}
+	h_udp_send(fd[CLIENTS - 1], "127.0.0.1", rport, "hi", 2);
+	cr_assert(h_line_starting(relay, "forgot client", h_ms(2000)) != NULL,
+	    "a 33rd client should make the relay forget the first; %s",
+	    h_ending(relay));
+	/*
+	 * Once the relay has made the 33rd client's socket, or failed to
+	 * (every port taken), the server answers the first client, late.
+	 */
+	{
+		long deadline = h_now_ms() + h_ms(2000);
+
+		while (!h_stdout_has(relay, "new client ::ffff:127.0.0.1 port "
+		    "20032 ", 10) && !h_stderr_has(relay, "port 20032, whose "
+		    "datagram is dropped", 10))
+			cr_assert(h_now_ms() < deadline, "the relay did not take "
+			    "the 33rd client within %ld ms; %s", h_ms(2000),
+			    h_ending(relay));
+	}
+	h_udp_send(server, "127.0.0.1", first_up, "late", 4);
+	n = h_udp_recv(fd[CLIENTS - 1], got, sizeof(got), h_ms(500), NULL);
+	cr_assert(n == -1, "the server's late reply to port %u, for the "
+	    "forgotten first client, reached the 33rd client: its new "
+	    "socket was given the forgotten one's port; hold a port a while "
+	    "before it can be reused, as a NAT does", first_up);
+	snprintf(want, sizeof(want), "dropped a late reply of 4 bytes for "
+	    "forgotten client ::ffff:127.0.0.1 port 20000");
+	cr_assert(h_stdout_has(relay, want, h_ms(2000)), "the relay should "
+	    "say \"%s\"; %s; stdout:\n%s", want, h_ending(relay),
+	    h_stdout(relay));
+	cr_assert_eq(h_stop(relay, SIGTERM), 0, "SIGTERM should exit 0; %s",
+	    h_ending(relay));
 }

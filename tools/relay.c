@@ -75,6 +75,15 @@
 /* The shortest time a reordered datagram waits for one to overtake it. */
 #define HOLD_MS 250
 
+/*
+ * A forgotten client's socket stays open this long before it is closed.
+ * While it is open the kernel cannot give its port to a new client's
+ * socket, so a late reply the server sends there, meant for the forgotten
+ * client, is dropped here instead of reaching a stranger.  A NAT holds a
+ * port before reusing it for the same reason.  At most MAX_CLIENTS wait.
+ */
+#define RETIRE_MS 60000
+
 enum { UP, DOWN };	/* client to server, server to client */
 
 /* A datagram on its way, with its fate. */
@@ -107,6 +116,14 @@ struct client {
 	struct flow flow[2];		/* [UP] and [DOWN] */
 };
 
+/* A forgotten client's socket, held until its port may be reused. */
+struct retired {
+	bool used;
+	int fd;
+	struct timespec until;
+	struct net_addrstr name;	/* whom it stood in for */
+};
+
 /* The odds are the same both ways; each way draws from its own stream. */
 struct direction {
 	const char *name;
@@ -129,6 +146,7 @@ static struct direction directions[2] = {
 	[DOWN] = { .name = "s->c" },
 };
 static struct client clients[MAX_CLIENTS];
+static struct retired retired[MAX_CLIENTS];
 static int waiting;		/* datagrams in every flow together */
 static unsigned long ticks;	/* counts datagrams, for last_heard */
 static int listen_fd;
@@ -346,9 +364,34 @@ flush(struct client *c, int dir)
 	return next;
 }
 
-/* Frees everything c has waiting, closes its socket, frees its entry. */
+/*
+ * Holds a forgotten client's socket for RETIRE_MS; when every place is
+ * taken, the one held longest is closed to make room.
+ */
 static void
-forget_client(struct client *c)
+retire(struct client *c)
+{
+	struct retired *r = &retired[0];
+
+	for (int i = 0; i < MAX_CLIENTS && r->used; i++)
+		if (!retired[i].used ||
+		    net_ms_left(&retired[i].until) < net_ms_left(&r->until))
+			r = &retired[i];
+	if (r->used && close(r->fd) == -1)
+		err(1, "close");
+	r->used = true;
+	r->fd = c->fd;
+	r->name = c->name;
+	if (net_deadline(RETIRE_MS, &r->until) == -1)
+		err(1, "clock_gettime");
+}
+
+/*
+ * Frees everything c has waiting and its entry; its socket is held for a
+ * while (hold) or closed.
+ */
+static void
+forget_client(struct client *c, bool hold)
 {
 	for (int dir = UP; dir <= DOWN; dir++) {
 		struct flow *f = &c->flow[dir];
@@ -365,7 +408,9 @@ forget_client(struct client *c)
 			waiting--;
 		}
 	}
-	if (close(c->fd) == -1)
+	if (hold)
+		retire(c);
+	else if (close(c->fd) == -1)
 		err(1, "close");
 	memset(c, 0, sizeof(*c));
 }
@@ -392,8 +437,14 @@ new_client(const struct sockaddr_storage *addr, socklen_t addrlen)
 	struct client *c = NULL;
 	struct sockaddr_storage up;
 	socklen_t uplen;
+	struct net_addrstr name;
 	struct net_addrstr upname;
 	int gaierr;
+	int fd;
+
+	gaierr = net_addrstr((const struct sockaddr *)addr, addrlen, &name);
+	if (gaierr != 0)
+		errx(1, "getnameinfo: %s", gai_strerror(gaierr));
 
 	for (int i = 0; i < MAX_CLIENTS && c == NULL; i++)
 		if (!clients[i].used)
@@ -405,24 +456,38 @@ new_client(const struct sockaddr_storage *addr, socklen_t addrlen)
 				c = &clients[i];
 		printf("forgot client %s port %s (table full, quiet longest)\n",
 		    c->name.host, c->name.port);
-		forget_client(c);
+		forget_client(c, true);
 	}
 
-	c->fd = socket(server_addr.ss_family, SOCK_DGRAM, 0);
-	if (c->fd == -1)
-		err(1, "socket");
-	if (c->fd >= FD_SETSIZE)
-		errx(1, "socket %d: too many for pselect", c->fd);
-	if (connect(c->fd, (struct sockaddr *)&server_addr,
-	    server_addrlen) == -1)
-		err(1, "connect %s port %s", server_name.host,
-		    server_name.port);
+	/*
+	 * Out of descriptors (EMFILE) or of free ports (connect()'s EAGAIN):
+	 * that costs this client its datagram, not every client the relay.
+	 */
+	fd = socket(server_addr.ss_family, SOCK_DGRAM, 0);
+	if (fd == -1) {
+		warn("socket for client %s port %s, whose datagram is dropped",
+		    name.host, name.port);
+		return NULL;
+	}
+	if (fd >= FD_SETSIZE) {
+		warnx("socket %d for client %s port %s, whose datagram is "
+		    "dropped: too many for pselect", fd, name.host, name.port);
+		(void)close(fd);
+		return NULL;
+	}
+	if (connect(fd, (struct sockaddr *)&server_addr,
+	    server_addrlen) == -1) {
+		warn("connect %s port %s for client %s port %s, whose datagram "
+		    "is dropped", server_name.host, server_name.port,
+		    name.host, name.port);
+		(void)close(fd);
+		return NULL;
+	}
+	c->fd = fd;
 	c->used = true;
 	memcpy(&c->addr, addr, addrlen);
 	c->addrlen = addrlen;
-	gaierr = net_addrstr((const struct sockaddr *)addr, addrlen, &c->name);
-	if (gaierr != 0)
-		errx(1, "getnameinfo: %s", gai_strerror(gaierr));
+	c->name = name;
 
 	/* The server sees the relay's socket, not the client: like a NAT. */
 	uplen = sizeof(up);
@@ -455,6 +520,8 @@ from_client(void)
 	c = find_client(&addr);
 	if (c == NULL)
 		c = new_client(&addr, addrlen);
+	if (c == NULL)
+		return;
 	c->last_heard = ++ticks;
 	decide(c, UP, buf, (size_t)n);
 }
@@ -480,6 +547,45 @@ from_server(struct client *c)
 	decide(c, DOWN, buf, (size_t)n);
 }
 
+/* A late reply for a forgotten client: read, said, and dropped. */
+static void
+from_retired(struct retired *r)
+{
+	static unsigned char buf[NET_MAX_DATAGRAM];
+	ssize_t n = recv(r->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == ECONNREFUSED))
+		return;
+	if (n == -1)
+		err(1, "recv");
+	printf("dropped a late reply of %zd bytes for forgotten client %s "
+	    "port %s\n", n, r->name.host, r->name.port);
+}
+
+/*
+ * Whether addr is an address of this machine: one we may bind a socket
+ * to.  (Binding port 0 takes no port from anyone.)
+ */
+static bool
+is_local(const struct sockaddr_storage *addr, socklen_t addrlen)
+{
+	struct sockaddr_storage any = *addr;
+	int fd = socket(addr->ss_family, SOCK_DGRAM, 0);
+	bool local;
+
+	if (fd == -1)
+		err(1, "socket");
+	if (any.ss_family == AF_INET)
+		((struct sockaddr_in *)&any)->sin_port = 0;
+	else
+		((struct sockaddr_in6 *)&any)->sin6_port = 0;
+	local = bind(fd, (struct sockaddr *)&any, addrlen) == 0;
+	if (close(fd) == -1)
+		err(1, "close");
+	return local;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -492,6 +598,13 @@ main(int argc, char *argv[])
 	int gaierr;
 	int ch;
 
+	/*
+	 * With stdout closed, our first socket would be descriptor 1, and
+	 * every line we print a datagram to the server: the standard
+	 * descriptors must be open before any socket is.
+	 */
+	if (net_open_std_fds() == -1)
+		err(1, "/dev/null");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	for (;;) {
@@ -569,6 +682,16 @@ main(int argc, char *argv[])
 	    sizeof(why));
 	if (listen_fd == -1)
 		errx(1, "%s", why);
+	/*
+	 * Listening on every address, we would be our own server if its
+	 * address is ours and its port the one we listen on: each datagram
+	 * would go round and round, as fast as the CPU allows.
+	 */
+	if (strcmp(me.port, server_name.port) == 0 &&
+	    is_local(&server_addr, server_addrlen))
+		errx(1, "%s port %s is this relay itself: it would send every "
+		    "datagram back to itself", server_name.host,
+		    server_name.port);
 	printf("relaying to %s port %s, listening on %s port %s\n",
 	    server_name.host, server_name.port, me.host, me.port);
 
@@ -593,6 +716,25 @@ main(int argc, char *argv[])
 
 		FD_ZERO(&readable);
 		FD_SET(listen_fd, &readable);
+		/* Held sockets: listened to until their time is up. */
+		for (int i = 0; i < MAX_CLIENTS; i++) {
+			int left;
+
+			if (!retired[i].used)
+				continue;
+			left = net_ms_left(&retired[i].until);
+			if (left == 0) {
+				if (close(retired[i].fd) == -1)
+					err(1, "close");
+				retired[i].used = false;
+				continue;
+			}
+			FD_SET(retired[i].fd, &readable);
+			if (retired[i].fd >= nfds)
+				nfds = retired[i].fd + 1;
+			if (timeout == -1 || left < timeout)
+				timeout = left;
+		}
 		for (int i = 0; i < MAX_CLIENTS; i++) {
 			if (!clients[i].used)
 				continue;
@@ -612,14 +754,21 @@ main(int argc, char *argv[])
 			if (clients[i].used &&
 			    FD_ISSET(clients[i].fd, &readable))
 				from_server(&clients[i]);
+		for (int i = 0; i < MAX_CLIENTS; i++)
+			if (retired[i].used &&
+			    FD_ISSET(retired[i].fd, &readable))
+				from_retired(&retired[i]);
 		if (FD_ISSET(listen_fd, &readable))
 			from_client();
 	}
 
 	/* What still waits is lost, as in a network switched off. */
-	for (int i = 0; i < MAX_CLIENTS; i++)
+	for (int i = 0; i < MAX_CLIENTS; i++) {
 		if (clients[i].used)
-			forget_client(&clients[i]);
+			forget_client(&clients[i], false);
+		if (retired[i].used && close(retired[i].fd) == -1)
+			err(1, "close");
+	}
 	if (close(listen_fd) == -1)
 		err(1, "close");
 	for (int dir = UP; dir <= DOWN; dir++) {
