@@ -47,7 +47,7 @@ local function slide_part(path)
   local doc = pandoc.read(read_file(path), "markdown")
   local python = pandoc.utils.stringify(doc.meta.python)
   local note = pandoc.utils.stringify(doc.meta.note or "")
-  local left = { header(3, "The slide") }
+  local left = { header(3, "Slide") }
   for _, b in ipairs(doc.blocks) do
     if b.t == "CodeBlock" then
       b.classes = { "slide" }
@@ -55,7 +55,7 @@ local function slide_part(path)
     left[#left + 1] = b
   end
   local right = {
-    header(3, "The same in Python"),
+    header(3, "Python 3"),
     para("The slide's program, ported to Python 3 and runnable: " ..
       python .. "."),
     pandoc.CodeBlock(read_file(python), pandoc.Attr("", { "python" })),
@@ -145,17 +145,23 @@ local function wire_table(d)
     rows[#rows + 1] = {
       { pandoc.Plain(pandoc.Inlines(from == to and tostring(from - 1) or
         string.format("%d-%d", from - 1, to - 1))) },
-      { pandoc.Plain({ pandoc.Code(hex_of(b, from, to)) }) },
-      { pandoc.Plain(pandoc.Inlines(layer)) },
-      { pandoc.Plain(pandoc.Inlines(field)) },
+      { pandoc.Plain({ pandoc.Code(hex_of(b, from, to),
+        pandoc.Attr("", to - from > 3 and { "long" } or {})) }) },
+      { pandoc.Plain({ pandoc.Strong(pandoc.Inlines(layer)), pandoc.Space(),
+        table.unpack(pandoc.Inlines(field)) }) },
       { pandoc.Plain(pandoc.Inlines(value)) },
     }
+  end
+  if b[1] // 16 ~= 4 then
+    error("handout.lua: only IPv4 datagrams are labelled, not version " ..
+      b[1] // 16)
   end
   local flags = u16(b, 7)
   local cksum = table.concat(d.summary, " "):match("cksum 0x%x+ %-> (0x%x+)")
   row(1, 1, "IP", "version, header length",
     string.format("%d, %d bytes (%d × 4)", b[1] // 16, ihl, b[1] % 16))
-  row(2, 2, "IP", "type of service", string.format("%d", b[2]))
+  row(2, 2, "IP", "DSCP, ECN (once: type of service)",
+    string.format("%d", b[2]))
   row(3, 4, "IP", "total length", string.format("%d bytes", u16(b, 3)))
   row(5, 6, "IP", "identification", string.format("%d", u16(b, 5)))
   row(7, 8, "IP", "flags, fragment offset",
@@ -175,23 +181,40 @@ local function wire_table(d)
   row(u + 4, u + 5, "UDP", "length",
     string.format("%d bytes: 8 of header, %d of data", u16(b, u + 4),
       u16(b, u + 4) - 8))
+  -- The pseudo-header: the addresses, the protocol, UDP's length.
+  local words = { u16(b, 13), u16(b, 15), u16(b, 17), u16(b, 19), b[10],
+    u16(b, u + 4) }
+  local sum, terms = 0, {}
+  for _, w in ipairs(words) do
+    sum = sum + w
+    terms[#terms + 1] = string.format("%04x", w)
+  end
+  while sum > 0xffff do
+    sum = (sum & 0xffff) + (sum >> 16)
+  end
+  local partial = u16(b, u + 6)
   row(u + 6, u + 7, "UDP", "checksum",
-    string.format("0x%04x%s", u16(b, u + 6), cksum and
-      (" (partial: the full sum would be " .. cksum .. ")") or ""))
+    string.format("0x%04x: %s%s", partial, partial == sum and
+      "the pseudo-header's sum, left for the card to finish" or "as sent",
+      cksum and ("; finished: " .. cksum) or ""))
   if #b >= u + 8 then
     row(u + 8, #b, "data", string.format("%d bytes", #b - u - 7),
       escaped(b, u + 8, #b))
   end
   local head = {
-    { pandoc.Plain(pandoc.Inlines("bytes")) },
+    { pandoc.Plain(pandoc.Inlines("offset")) },
     { pandoc.Plain(pandoc.Inlines("hex")) },
-    { pandoc.Plain(pandoc.Inlines("layer")) },
     { pandoc.Plain(pandoc.Inlines("field")) },
     { pandoc.Plain(pandoc.Inlines("value")) },
   }
   local simple = pandoc.SimpleTable({}, { "AlignRight", "AlignLeft",
-    "AlignLeft", "AlignLeft", "AlignLeft" }, { 0, 0, 0, 0, 0 }, head, rows)
-  return pandoc.utils.from_simple_table(simple)
+    "AlignLeft", "AlignLeft" }, { 0, 0, 0, 0 }, head, rows)
+  local sum_line = pandoc.Para(pandoc.Inlines(string.format("The " ..
+    "pseudo-header's sum, in 16-bit words: the source address, the " ..
+    "destination address, the protocol and the UDP length: %s = %04x%s.",
+    table.concat(terms, " + "), sum, partial == sum and
+    ", the checksum field as captured" or "")))
+  return { pandoc.utils.from_simple_table(simple), sum_line }
 end
 
 local function wire_part(dir)
@@ -212,20 +235,32 @@ local function wire_part(dir)
     "bytes, UDP's 8: a source port, a destination port, a length and a " ..
     "checksum, and nothing else. No connection, no sequence number, no " ..
     "acknowledgement: that is all UDP adds to IP.")
-  blocks[#blocks + 1] = para("tcpdump calls each UDP checksum bad, and it " ..
-    "is, on the wire it never crossed. On lo the kernel leaves the " ..
-    "checksum to be finished by the network card (checksum offload): it " ..
-    "writes only the sum of the pseudo-header, and since no card ever " ..
-    "touches a loopback datagram and the receiving kernel knows it was " ..
-    "made here, nobody finishes or checks it. tcpdump prints the value it " ..
-    "should have been after the arrow. On a real network card the card " ..
-    "fills it in after the capture point, so a capture on the sending " ..
-    "host shows the same.")
+  local bad = table.concat(datagrams[1] and datagrams[1].summary or {},
+    " "):match("%[(bad udp cksum [^%]]*)%]")
+  blocks[#blocks + 1] = para("tcpdump calls every UDP checksum here bad" ..
+    (bad and (" (\"" .. bad .. "\")") or "") .. ". It is not finished. UDP's " ..
+    "checksum covers the data, the UDP header and a pseudo-header: the " ..
+    "source and destination addresses, the protocol number (17) and the " ..
+    "UDP length, taken from the IP header. The kernel adds up the " ..
+    "pseudo-header and leaves the rest to the network card (checksum " ..
+    "offload; ethtool -k shows whether a card does it). No card ever " ..
+    "touches a loopback datagram, and the receiving kernel knows the " ..
+    "datagram never left the machine, so nobody finishes or checks it. " ..
+    "The table shows the sum, and tcpdump, after the arrow, the checksum " ..
+    "it should have been. A capture on a sending host with a real card " ..
+    "that offloads shows the same unfinished values; one on the " ..
+    "receiving host shows the finished ones.")
+  blocks[#blocks + 1] = para("An echo carries the same checksum as its " ..
+    "request: the same bytes, with the addresses and the ports swapped, " ..
+    "add up to the same sum.")
+  -- Each datagram in one block, so that paper never splits one.
   for k, d in ipairs(datagrams) do
-    blocks[#blocks + 1] = header(3, string.format("Datagram %d", k))
-    blocks[#blocks + 1] = pandoc.CodeBlock(table.concat(d.summary, "\n"),
-      pandoc.Attr("", { "tcpdump" }))
-    blocks[#blocks + 1] = div({ wire_table(d) }, "wire")
+    blocks[#blocks + 1] = div({
+      header(3, string.format("Datagram %d", k)),
+      pandoc.CodeBlock(table.concat(d.summary, "\n"),
+        pandoc.Attr("", { "tcpdump" })),
+      div(wire_table(d), "wire"),
+    }, "datagram")
   end
   if #datagrams == 0 then
     error("handout.lua: " .. dir .. "/wire.txt holds no datagram")
@@ -233,18 +268,24 @@ local function wire_part(dir)
   return blocks, true
 end
 
--- The lab, its headers one level down, under the handout's own.
+-- The lab: its title a section of the page, its other headers under it.
 local function lab_part(path)
-  local blocks = { header(2, "The lab", "lab") }
+  local blocks = {}
   if not path then
+    blocks[#blocks + 1] = header(2, "The lab", "lab")
     blocks[#blocks + 1] = para("This lesson has no lab of its own: labs " ..
       "01, 02 and 04 ask for what it teaches, through common/net.h's " ..
       "net_catch_stop_signals() and net_wait_or_stop().")
     return blocks
   end
   local doc = pandoc.read(read_file(path), "markdown")
+  local titled = false
   doc = doc:walk({
     Header = function(h)
+      if h.level == 1 and not titled then
+        titled = true
+        h.identifier = "lab"
+      end
       h.level = h.level + 1
       return h
     end,

@@ -27,11 +27,11 @@ RUN_SHOWS = {
            ("server", 'sent 7 bytes: "caf\\xc3\\xa9\\x00\\n"')],
     "02": [("client", "Get off my lawn!")],
     "03": [("client", "Get off my lawn!")],
-    "04": [("server", 'received 20 bytes from 127.0.0.1 port'),
+    "04": [("server", 'received 20 bytes from ::ffff:127.0.0.1 port'),
            ("client", 'received "This is the message."')],
     "05": [("client", 'received "This is the message."'),
            ("client", "no reply within 500 ms")],
-    "06": [("server", "echoed 2 datagrams, 23 bytes")],
+    "06": [("server", "^C\nechoed 2 datagrams, 23 bytes\n$ echo $?\n0\n")],
 }
 
 failures = []

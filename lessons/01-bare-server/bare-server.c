@@ -93,7 +93,8 @@ main(int argc, char *argv[])
 		/*
 		 * The slide's "maxsize", small on purpose: a datagram longer
 		 * than buf does not wait for a second recvfrom() as a TCP
-		 * stream would; its tail is thrown away.  Send 5000 bytes.
+		 * stream would; its tail is thrown away.  Send it 5000 bytes
+		 * and see.
 		 */
 		unsigned char buf[4096];
 		ssize_t n;
