@@ -169,6 +169,7 @@ test-lab:
 	    echo "make test-lab: $(SRC): no such file" >&2; exit 2; fi
 	@$(MAKE) --no-print-directory $(PROGS) $(MINE) $(BUILD)/tests/lab_$(LAB)
 	@BUILD=$(BUILD) LABEL="lab $(LAB)" UDPLAB_SUITES=lab_$(LAB) \
+	    UDPLAB_SANITIZED=$(SANITIZE) \
 	    UDPLAB_PROGRAM=$(MINE) \
 	    UDPLAB_TIME_FACTOR=$(if $(SANITIZE),3,$(TIME_FACTOR)) \
 	    ./scripts/run-suites
@@ -297,6 +298,7 @@ TIME_FACTOR ?= 1
 check-one: tests
 	@BUILD=$(BUILD) LABEL="$(LABEL)" UDPLAB_TIME_FACTOR=$(TIME_FACTOR) \
 	    UDPLAB_VALGRIND=$(VALGRIND) UDPLAB_WRONG=$(WRONG) \
+	    UDPLAB_SANITIZED=$(SANITIZE) \
 	    UDPLAB_PROGRAM= UDPLAB_SUITES= \
 	    UDPLAB_SOLUTIONS="$(SOLUTION_SRCS)" ./scripts/run-suites
 

@@ -35,6 +35,7 @@ struct h_buf {
 	char *data;
 	size_t len;
 	size_t cap;
+	size_t total;            /* bytes read, kept or not */
 	bool eof;
 };
 
@@ -51,6 +52,7 @@ struct h_proc {
 	char name[64];
 	int out_fd;
 	int err_fd;
+	size_t keep;             /* bytes of each stream kept; 0: all */
 	pthread_t drainer;
 	bool draining;           /* drainer running, pipes open */
 	bool checked;            /* its stderr was checked for reports */
@@ -184,7 +186,16 @@ drain(void *arg)
 				continue;
 			pthread_mutex_lock(&p->lock);
 			if (n > 0) {
-				buf_append(bufs[i], chunk, (size_t)n);
+				size_t room = (size_t)n;
+
+				bufs[i]->total += (size_t)n;
+				if (p->keep > 0)
+					room = bufs[i]->len >= p->keep ? 0 :
+					    p->keep - bufs[i]->len;
+				if (room > (size_t)n)
+					room = (size_t)n;
+				if (room > 0)
+					buf_append(bufs[i], chunk, room);
 			} else {
 				bufs[i]->eof = true;
 				pfd[i].fd = -1;
@@ -214,6 +225,14 @@ reset_child_signals(void)
 		(void)sigaction(sig, &dfl, NULL);
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+bool
+h_sanitized(void)
+{
+	const char *v = getenv("UDPLAB_SANITIZED");
+
+	return v != NULL && strcmp(v, "1") == 0;
 }
 
 bool
@@ -317,6 +336,7 @@ h_spawn(char *const argv[], const struct h_opts *o)
 
 	p = calloc(1, sizeof(*p));
 	cr_assert(p != NULL, "calloc");
+	p->keep = o->keep;
 	snprintf(p->name, sizeof(p->name), "%s", argv[0]);
 	pthread_mutex_init(&p->lock, NULL);
 	{
@@ -457,11 +477,10 @@ h_tool(const char *name, ...)
  * argv[0] may be a tool that runs it, as strace does for the floods.
  */
 static struct h_proc *
-server_named(char *const argv[], bool wrap, const char *name,
+server_named(char *const argv[], const struct h_opts *o, const char *name,
     uint16_t *port)
 {
-	struct h_opts o = { .wrap = wrap };
-	struct h_proc *p = h_spawn(argv, &o);
+	struct h_proc *p = h_spawn(argv, o);
 	const char *line;
 	const char *tail;
 	const char *next;
@@ -501,7 +520,14 @@ server_named(char *const argv[], bool wrap, const char *name,
 struct h_proc *
 h_server_cmd(char *const argv[], bool wrap, uint16_t *port)
 {
-	return server_named(argv, wrap, argv[0], port);
+	return server_named(argv, &(struct h_opts){ .wrap = wrap }, argv[0],
+	    port);
+}
+
+struct h_proc *
+h_server_opts(char *const argv[], const struct h_opts *o, uint16_t *port)
+{
+	return server_named(argv, o, argv[0], port);
 }
 
 struct h_proc *
@@ -633,6 +659,17 @@ snapshot(struct h_proc *p, struct h_buf *b, char **copy)
 	if (*copy == NULL)
 		abort();
 	return *copy;
+}
+
+size_t
+h_stdout_total(struct h_proc *p)
+{
+	size_t total;
+
+	pthread_mutex_lock(&p->lock);
+	total = p->out.total;
+	pthread_mutex_unlock(&p->lock);
+	return total;
 }
 
 const char *
@@ -1034,7 +1071,8 @@ h_expect_flood_stop(char *const server_argv[])
 		argv[n++] = server_argv[i];
 	}
 	argv[n] = NULL;
-	srv = server_named(argv, h_valgrind(), name, &port);
+	srv = server_named(argv, &(struct h_opts){ .wrap = h_valgrind() },
+	    name, &port);
 	server = h_valgrind() ? h_pid(srv) : tracee_of(h_pid(srv));
 	ai = numeric_addr("127.0.0.1", port);
 	memcpy(&to, ai->ai_addr, ai->ai_addrlen);

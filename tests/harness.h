@@ -11,6 +11,7 @@
  *   UDPLAB_PROGRAM      the lab program under test (h_lab_program)
  *   UDPLAB_TIME_FACTOR  multiplies every deadline (default 1)
  *   UDPLAB_VALGRIND=1   run udplab programs under valgrind
+ *   UDPLAB_SANITIZED=1  the programs are built with ASan+UBSan
  */
 #ifndef UDPLAB_HARNESS_H
 #define UDPLAB_HARNESS_H
@@ -36,6 +37,7 @@ struct h_opts {
 	const void *stdin_data; /* written to the child's stdin, then EOF */
 	size_t stdin_len;
 	bool wrap;              /* under valgrind when UDPLAB_VALGRIND=1 */
+	size_t keep;            /* keep this much of stdout and stderr (0: all) */
 };
 
 /* Suite fixtures: h_init ignores SIGPIPE; h_cleanup ends every process. */
@@ -50,6 +52,9 @@ long h_now_ms(void);
 long h_time_factor(void);
 /* Whether udplab programs run under valgrind (UDPLAB_VALGRIND=1). */
 bool h_valgrind(void);
+/* Whether they are built with ASan+UBSan (UDPLAB_SANITIZED=1), whose
+ * quarantine keeps freed memory by design. */
+bool h_sanitized(void);
 
 /* Start a program: argv[0] is a path or a name searched in PATH. */
 struct h_proc *h_spawn(char *const argv[], const struct h_opts *o);
@@ -72,6 +77,9 @@ struct h_proc *h_server_args(const char *path, const char *const *opts,
     const char *host, uint16_t *port);
 /* Any command whose first line ends "port N" (a tool when wrap is false). */
 struct h_proc *h_server_cmd(char *const argv[], bool wrap, uint16_t *port);
+/* The same, started with options o (how much output to keep, say). */
+struct h_proc *h_server_opts(char *const argv[], const struct h_opts *o,
+    uint16_t *port);
 
 /*
  * The next line on the child's stdout, without its newline, or NULL when
@@ -86,6 +94,8 @@ bool h_stdout_has(struct h_proc *p, const char *needle, long ms);
 bool h_stderr_has(struct h_proc *p, const char *needle, long ms);
 /* All output so far (NUL-terminated copies the record owns). */
 const char *h_stdout(struct h_proc *p);
+/* All the bytes stdout has carried, kept (h_opts.keep) or not. */
+size_t h_stdout_total(struct h_proc *p);
 const char *h_stderr(struct h_proc *p);
 
 /*
