@@ -85,6 +85,8 @@ TEST_RUNNERS := $(BUILD)/tests/lessons $(BUILD)/tests/floods \
         handouts check-handouts deps-build deps-test deps-bench \
         deps-handouts clean
 .DEFAULT_GOAL := all
+# A recipe that fails leaves no half-made target to pass for a made one.
+.DELETE_ON_ERROR:
 
 all: $(PROGS)
 ifneq ($(OTHER_SRCS),)
@@ -221,21 +223,34 @@ PANDOC_HTML = pandoc --template handouts/handout.html \
     --css handouts/handout.css --self-contained --preserve-tabs \
     --highlight-style=tango
 # Chromium as root needs --no-sandbox; the rest keeps it off the network.
+# Each PDF gets a profile (and a HOME) of its own, so that make -j works and
+# nothing is left outside build/.
 CHROMIUM = chromium --headless $(if $(filter 0,$(shell id -u)),--no-sandbox) \
-    --disable-gpu --disable-quic \
-    --no-first-run --disable-background-networking \
-    --disable-component-update --disable-sync --no-pdf-header-footer \
-    --user-data-dir=$(HANDOUTS)/.chromium
-LESSON_PROGS := $(addprefix $(BUILD)/,$(basename $(notdir $(LESSON_SRCS))))
+    --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update \
+    --disable-sync --no-pdf-header-footer
+# The programs each lesson's run uses, and the slides' Python the pages show.
+RUN_PROGS_01 := bare-server
+RUN_PROGS_02 := fixed-reply client
+RUN_PROGS_03 := fixed-reply client
+RUN_PROGS_04 := echo-server echo-client
+RUN_PROGS_05 := echo-server echo-client
+RUN_PROGS_06 := counting-echo echo-client
+SLIDE_PYTHON := $(wildcard tests/slides/*.py)
+# Whether tcpdump is here: a run made without it is made again once it is.
+CAPTURE := $(strip $(if $(shell PATH="$$PATH:/usr/sbin:/sbin" \
+    command -v tcpdump),capture,nocapture))
 
 handouts: deps-handouts
 	@$(MAKE) --no-print-directory $(HANDOUT_HTML) $(HANDOUT_PDF) \
 	    $(HANDOUTS)/index.html
 	@echo "make handouts: open $(HANDOUTS)/index.html"
 
-# The run and its capture; "done" marks one that ended well.
-$(HANDOUTS)/run/%/done: handouts/run-lesson $(LESSON_PROGS)
+# The run and its capture; the stamp marks one that ended well.
+$(HANDOUTS)/run/%/done.$(CAPTURE): handouts/run-lesson \
+    $$(addprefix $(BUILD)/,$$(RUN_PROGS_$$(firstword $$(subst -, ,$$*))))
 	@mkdir -p $(@D)
+	@rm -f $(@D)/done.*
 	./handouts/run-lesson $(firstword $(subst -, ,$*)) $(BUILD) $(@D)
 	@touch $@
 
@@ -243,29 +258,36 @@ $(HANDOUTS)/run/%/done: handouts/run-lesson $(LESSON_PROGS)
 define handout_rule
 $(HANDOUTS)/$(1).html: $(filter lessons/$(1)/%,$(LESSON_SRCS)) \
     handouts/slides/$(1).md $(wildcard lessons/$(1)/LAB.md) \
-    $(HANDOUTS)/run/$(1)/done $(HANDOUT_TOOLS)
+    $(HANDOUTS)/run/$(1)/done.$(CAPTURE) $(HANDOUT_TOOLS) $(SLIDE_PYTHON)
 	$$(PANDOC_HTML) -f handouts/c-source.lua -L handouts/handout.lua \
 	    -M lesson=$(firstword $(subst -, ,$(1))) -M index=index.html \
 	    $(if $(2),-M prev=$(2).html) $(if $(3),-M next=$(3).html) \
 	    -M slides=handouts/slides/$(1).md -M run=$(HANDOUTS)/run/$(1) \
-	    -M source=$$< $(if $(wildcard lessons/$(1)/LAB.md),-M lab=lessons/$(1)/LAB.md) \
+	    -M source=$$< \
+	    $(if $(wildcard lessons/$(1)/LAB.md),-M lab=lessons/$(1)/LAB.md) \
 	    -o $$@ $$<
 endef
 lesson_at = $(if $(filter-out 0,$(1)),$(word $(1),$(LESSON_NAMES)))
 $(foreach i,$(shell seq $(words $(LESSON_NAMES))),$(eval $(call \
     handout_rule,$(word $(i),$(LESSON_NAMES)),$(call \
-    lesson_at,$(shell expr $(i) - 1)),$(call lesson_at,$(shell expr $(i) + 1)))))
+    lesson_at,$(shell expr $(i) - 1)),$(call \
+    lesson_at,$(shell expr $(i) + 1)))))
 
 $(HANDOUTS)/index.html: handouts/index.md handouts/index.lua \
     handouts/c-source.lua $(LESSON_SRCS) handouts/handout.html \
     handouts/handout.css
 	@mkdir -p $(@D)
-	$(PANDOC_HTML) -L handouts/index.lua \
-	    $(foreach s,$(LESSON_SRCS),-M lessons=$(notdir $(patsubst %/,%,$(dir $(s)))):$(s)) \
-	    -o $@ $<
+	$(PANDOC_HTML) -L handouts/index.lua $(foreach s,$(LESSON_SRCS),\
+	    -M lessons=$(notdir $(patsubst %/,%,$(dir $(s)))):$(s)) -o $@ $<
 
+# Chromium talks on stderr even when all is well: its log is shown only
+# when it fails.
 $(HANDOUTS)/%.pdf: $(HANDOUTS)/%.html
-	$(CHROMIUM) --print-to-pdf=$@ file://$(abspath $<) 2>/dev/null
+	@mkdir -p $(HANDOUTS)/.chromium/$*
+	HOME=$(abspath $(HANDOUTS))/.chromium/$* $(CHROMIUM) \
+	    --user-data-dir=$(abspath $(HANDOUTS))/.chromium/$* \
+	    --print-to-pdf=$@ file://$(abspath $<) 2>$@.log || \
+	    { cat $@.log >&2; rm -f $@; exit 1; }
 
 # The handouts' tests: each page holds its whole program, its real run and
 # capture, and the index lists every lesson in order; and a second make

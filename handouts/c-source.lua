@@ -49,7 +49,14 @@ local function find_comments(src)
       i = close + 2
     elseif c2 == "//" then
       local eol = src:find("\n", i, true) or (n + 1)
-      comments[#comments + 1] = { from = i, to = eol - 1, block = false }
+      local prev = comments[#comments]
+      -- "//" lines one under the other are one comment, as a block is.
+      if prev and not prev.block and
+          src:sub(prev.to + 1, i - 1):match("^\n[ \t]*$") then
+        prev.to = eol - 1
+      else
+        comments[#comments + 1] = { from = i, to = eol - 1, block = false }
+      end
       i = eol
     elseif c == '"' or c == "'" then
       -- A literal ends at the next unescaped quote of its kind.

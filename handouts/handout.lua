@@ -269,13 +269,14 @@ local function wire_part(dir)
 end
 
 -- The lab: its title a section of the page, its other headers under it.
-local function lab_part(path)
+-- A lesson without one says why in its slide file's "nolab:".
+local function lab_part(path, slides)
   local blocks = {}
   if not path then
+    local doc = pandoc.read(read_file(slides), "markdown")
     blocks[#blocks + 1] = header(2, "The lab", "lab")
-    blocks[#blocks + 1] = para("This lesson has no lab of its own: labs " ..
-      "01, 02 and 04 ask for what it teaches, through common/net.h's " ..
-      "net_catch_stop_signals() and net_wait_or_stop().")
+    blocks[#blocks + 1] = para(doc.meta.nolab and
+      pandoc.utils.stringify(doc.meta.nolab) or "This lesson has no lab.")
     return blocks
   end
   local doc = pandoc.read(read_file(path), "markdown")
@@ -329,7 +330,7 @@ function Pandoc(doc)
   local wire, ok = wire_part(dir)
   add(run_part(dir, ok))
   add(wire)
-  add(lab_part(meta_string(meta, "lab")))
+  add(lab_part(meta_string(meta, "lab"), meta_string(meta, "slides")))
   out[#out + 1] = nav(meta)
   return pandoc.Pandoc(out, meta)
 end

@@ -14,10 +14,10 @@ For every lesson (its program given in order, lessons/NN-name/prog.c):
 and the index links every lesson, in order.  Prints one line per failure,
 then "check-handouts: N pages, N failures"; exits 1 on any failure.
 """
-import collections
 import html.parser
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -52,7 +52,8 @@ class Page(html.parser.HTMLParser):
         self.transcripts = []    # each transcript block's text
         self.wire = []           # text of the wire tables
         self.links = []
-        self._pre = None
+        self.prose = []          # (kind, text) in page order: "prose" for
+        self._pre = None         # a comment's words, "code" for a block
 
     def _inside(self, cls):
         return any(cls in c for _, c in self.stack)
@@ -79,6 +80,7 @@ class Page(html.parser.HTMLParser):
                 kind, parts = self._pre
                 if kind == "c":
                     self.code.append("".join(parts))
+                    self.prose.append(("code", "".join(parts)))
                 elif kind == "transcript":
                     self.transcripts.append("".join(parts))
                 self._pre = None
@@ -91,6 +93,12 @@ class Page(html.parser.HTMLParser):
         self.text.append(data)
         if self._pre is not None:
             self._pre[1].append(data)
+        # The program's comments: the title, the subtitle, and the prose
+        # of each step (a usage line in it is a <pre>, but not code).
+        if (self._inside("title") or self._inside("subtitle") or
+                self._inside("prose")) and not (
+                self._pre is not None and self._pre[0] == "c"):
+            self.prose.append(("prose", data))
         if self._inside("wire"):
             self.wire.append(data)
 
@@ -112,6 +120,15 @@ def comment_words(c_text):
     for m in TOKEN.finditer(c_text):
         if m.group().startswith("/"):
             words += re.findall(r"\w+", m.group())
+    return words
+
+
+def page_comment_words(p):
+    """The page's comment words in order: prose, and a code block's own."""
+    words = []
+    for kind, text in p.prose:
+        words += comment_words(text) if kind == "code" else \
+            re.findall(r"\w+", text)
     return words
 
 
@@ -141,12 +158,18 @@ def check_lesson(handouts, src):
                      f"out) is {w!r}, the page's is {g!r}")
                 break
 
-    # Every word of every comment, as many times as the program has it.
-    have = collections.Counter(re.findall(r"\w+", "".join(p.text)))
-    need = collections.Counter(comment_words(c_text))
-    lost = [w for w, n in need.items() if have[w] < n]
-    if lost:
-        fail(page, f"comment words missing from the page: {lost[:10]}")
+    # Every word of every comment, in the program's order: the prose, and
+    # the comments that end lines of code.
+    need = comment_words(c_text)
+    have = page_comment_words(p)
+    if have != need:
+        for i, (w, g) in enumerate(zip(need + [""] * len(have),
+                                       have + [""] * len(need))):
+            if w != g:
+                fail(page, f"comment word {i + 1} of {src} is {w!r}, the "
+                     f"page's is {g!r}: near "
+                     f"{' '.join(need[max(0, i - 6):i + 1])!r}")
+                break
 
     # The run: the captured one, and the programs' own words in it.
     run = os.path.join(handouts, "run", name)
@@ -170,9 +193,14 @@ def check_lesson(handouts, src):
     with open(os.path.join(run, "wire.txt"), encoding="utf-8") as f:
         wire = f.read()
     if wire.startswith("missing: "):
-        if namespace_allowed():
+        if shutil.which("tcpdump", path=os.environ.get("PATH", "") +
+                        ":/usr/sbin:/sbin") is None:
+            fail(page, f"the capture is missing ({wire.strip()}): install "
+                 "tcpdump (sh scripts/install-deps handouts)")
+        elif namespace_allowed():
             fail(page, f"the capture is missing ({wire.strip()}), and this "
-                 "system allows the namespace it needs")
+                 "system allows the namespace it needs: remove "
+                 f"{run} and make handouts again")
         else:
             print(f"check-handouts: {page}: no capture here: "
                   f"{wire.strip()}")
@@ -191,10 +219,13 @@ def check_lesson(handouts, src):
     except (OSError, subprocess.CalledProcessError) as e:
         fail(f"{name}.pdf", f"pdftotext cannot read it: {e}")
     else:
-        prog = os.path.splitext(os.path.basename(src))[0]
-        flat = " ".join(text.split())
-        if prog not in flat or " ".join(want[-2].split()) not in flat:
-            fail(f"{name}.pdf", f"its text lacks {prog!r} or its code")
+        # Every word of the code, in order, wherever paper wrapped it.
+        words = iter(re.findall(r"\w+", text))
+        code = re.findall(r"\w+", " ".join(want))
+        missing = next((w for w in code if w not in words), None)
+        if missing is not None:
+            fail(f"{name}.pdf", f"its text lacks the code's {missing!r} "
+                 "where the program has it, or anything after")
 
 
 def namespace_allowed():

@@ -1445,9 +1445,14 @@ h_fake_wall_clock(const char *test, const char *offset)
 	    setenv("FAKETIME_NO_CACHE", "1", 1) == 0 &&
 	    /* The monotonic clock, and so every poll() timeout, runs on. */
 	    setenv("FAKETIME_DONT_FAKE_MONOTONIC", "1", 1) == 0, "setenv");
-	/* ASan wants to be the first library loaded, and would refuse. */
-	snprintf(asan_opts, sizeof(asan_opts), "%s%sverify_asan_link_order=0",
-	    asan ? asan : "", asan && *asan ? ":" : "");
+	/*
+	 * ASan wants to be the first library loaded, and would refuse; and
+	 * its allocator, reading the clock to release memory, would call
+	 * libfaketime, which allocates: a deadlock before main().
+	 */
+	snprintf(asan_opts, sizeof(asan_opts), "%s%sverify_asan_link_order=0:"
+	    "allocator_release_to_os_interval_ms=-1", asan ? asan : "",
+	    asan && *asan ? ":" : "");
 	cr_assert(setenv("ASAN_OPTIONS", asan_opts, 1) == 0, "setenv");
 	return file;
 }
