@@ -227,9 +227,10 @@ explain_header(const struct lab *l, size_t len, const char *got)
 		return "the word is \"bytes\" even when N is 1";
 	if (gotport == swapped && swapped != port) {
 		snprintf(why, sizeof(why), "the port %u is %u with its two "
-		    "bytes swapped: a port in a sockaddr is in network byte "
-		    "order; convert it with ntohs(), or let getnameinfo() "
-		    "(net_addrstr) print it", gotport, (unsigned)port);
+		    "bytes swapped, a matter of byte order (ntohs): a port in "
+		    "a sockaddr is in network byte order; convert it with "
+		    "ntohs(), or let getnameinfo() (net_addrstr) print it",
+		    gotport, (unsigned)port);
 		return why;
 	}
 	if (gotlen < len) {
@@ -468,6 +469,12 @@ Test(hexdump_server, without_host_takes_ipv6_too)
 {
 	dump_one(NULL, "::1", "::1", "0123456789abcdefXYZ", 19,
 	    "\"0123456789abcdefXYZ\"");
+}
+
+Test(hexdump_server, dumps_a_one_byte_datagram)
+{
+	dump_one("127.0.0.1", "127.0.0.1", "127.0.0.1", "!", 1,
+	    "the one byte \"!\"");
 }
 
 Test(hexdump_server, a_nul_byte_does_not_end_the_datagram)
@@ -984,10 +991,10 @@ Test(hexdump_server, n_counts_two_addresses_on_one_port_as_two_senders)
 	"ip -6 addr add fe80::1/64 dev v0 nodad && " \
 	"ip -6 addr add fe80::1/64 dev w0 nodad"
 
-Test(hexdump_server, link_local_senders_show_their_scope_and_are_two)
+Test(hexdump_server, on_two_links_in_a_namespace)
 {
-	h_rerun_in_netns("hexdump_server::link_local_senders_show_their_"
-	    "scope_and_are_two", TWO_LINKS, "hexdump_server_links/*");
+	h_rerun_in_netns("hexdump_server::on_two_links_in_a_namespace",
+	    TWO_LINKS, "hexdump_server_links/*");
 }
 
 TestSuite(hexdump_server_links, .init = h_init, .fini = h_cleanup,
@@ -1000,9 +1007,8 @@ Test(hexdump_server_links, the_same_address_on_two_links_is_two_senders)
 	int w0;
 
 	if (!h_in_netns())
-		cr_skip_test("runs only inside the namespace that hexdump_"
-		    "server::link_local_senders_show_their_scope_and_are_two "
-		    "makes");
+		cr_skip_test("runs only inside the namespace that "
+		    "hexdump_server::on_two_links_in_a_namespace makes");
 	l.srv = h_server_args(h_lab_program(), (const char *[]){ "-n", "3",
 	    NULL }, NULL, &l.port);
 	l.host = "fe80::1%v0";
@@ -1027,9 +1033,8 @@ Test(hexdump_server_links, binds_port_65535)
 	struct lab l;
 
 	if (!h_in_netns())
-		cr_skip_test("runs only inside the namespace that hexdump_"
-		    "server::link_local_senders_show_their_scope_and_are_two "
-		    "makes");
+		cr_skip_test("runs only inside the namespace that "
+		    "hexdump_server::on_two_links_in_a_namespace makes");
 	/* A namespace of our own: no one else has the port. */
 	l.srv = h_server_cmd((char *[]){ (char *)h_lab_program(), "127.0.0.1",
 	    "65535", NULL }, true, &l.port);
