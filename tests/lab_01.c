@@ -8,7 +8,9 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 
+#include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +114,16 @@ explain(const char *want, const char *got, size_t col)
 	size_t text_at = bar ? (size_t)(bar - want) + 1 : strlen(want);
 	size_t wlen = strlen(want);
 
+	if (strstr(got, " ffffff") != NULL && strstr(want, " ffffff") == NULL)
+		return "a byte from 0x80 to 0xff shows as ffffff80 and the "
+		    "like: the data went through a signed char, which "
+		    "printf's %02x gets as a negative int with its sign "
+		    "extended; keep the bytes in an unsigned char buffer";
+	if (col >= text_at && got[col] == '\0' && col < wlen)
+		return "the line stops inside the text column, where the "
+		    "datagram has a control byte: a byte outside 0x20 to 0x7e "
+		    "was printed raw, not escaped as \".\", and a raw newline "
+		    "or NUL cuts the line there";
 	if (strcmp(want, "*") == 0)
 		return "hexdump -C prints a single \"*\" in place of the lines "
 		    "that repeat the line before (all 16 bytes equal), however "
@@ -184,6 +196,71 @@ header_for(const struct lab *l, size_t len, char *buf, size_t size)
 	    h_udp_port(l->fd), len);
 }
 
+/*
+ * What a header line that is not the one expected most likely gets wrong,
+ * or NULL.  want is "ADDR port P sent N bytes"; so, most often, is got.
+ */
+static const char *
+explain_header(const struct lab *l, size_t len, const char *got)
+{
+	static char why[320];
+	uint16_t port = h_udp_port(l->fd);
+	uint16_t swapped = (uint16_t)(port >> 8 | port << 8);
+	const char *at = NULL;
+	char addr[NET_HOSTLEN];
+	unsigned gotport;
+	size_t gotlen;
+	int end = -1;
+
+	/* The last " port ": an address never holds one. */
+	for (const char *p = strstr(got, " port "); p != NULL;
+	    p = strstr(p + 1, " port "))
+		at = p;
+	if (at == NULL || (size_t)(at - got) >= sizeof(addr))
+		return "the header line is \"ADDR port P sent N bytes\"";
+	memcpy(addr, got, (size_t)(at - got));
+	addr[at - got] = '\0';
+	if (sscanf(at, " port %u sent %zu byte%n", &gotport, &gotlen,
+	    &end) != 2 || end == -1)
+		return "the header line is \"ADDR port P sent N bytes\"";
+	if (strcmp(at + end, "") == 0 && gotlen == 1)
+		return "the word is \"bytes\" even when N is 1";
+	if (gotport == swapped && swapped != port) {
+		snprintf(why, sizeof(why), "the port %u is %u with its two "
+		    "bytes swapped, a matter of byte order (ntohs): a port in "
+		    "a sockaddr is in network byte order; convert it with "
+		    "ntohs(), or let getnameinfo() (net_addrstr) print it",
+		    gotport, (unsigned)port);
+		return why;
+	}
+	if (gotlen < len) {
+		snprintf(why, sizeof(why), "the datagram was cut to %zu of its "
+		    "%zu bytes: the buffer given to recvfrom() must hold the "
+		    "largest datagram, NET_MAX_DATAGRAM (%d) bytes", gotlen,
+		    len, NET_MAX_DATAGRAM);
+		return why;
+	}
+	if (strcmp(addr, "::") == 0 || strcmp(addr, "0.0.0.0") == 0)
+		return "the sender's address shows as all zeros: the address "
+		    "length passed to recvfrom()/getnameinfo() is wrong; "
+		    "before each recvfrom() set it to sizeof the "
+		    "sockaddr_storage, and pass getnameinfo() the length "
+		    "recvfrom() gave back";
+	if (strchr(l->shown_as, '%') != NULL &&
+	    strncmp(addr, l->shown_as, strcspn(l->shown_as, "%")) == 0 &&
+	    strchr(addr, '%') == NULL)
+		return "a link-local address needs its scope, \"%LINK\": "
+		    "the same fe80:: address may be on two links; inet_ntop() "
+		    "leaves it out, getnameinfo() with NI_NUMERICHOST "
+		    "(net_addrstr) prints it";
+	if (strcmp(addr, l->shown_as) != 0)
+		return "the sender's address is what recvfrom() filled in, "
+		    "printed by getnameinfo() with NI_NUMERICHOST "
+		    "(net_addrstr); check the address length passed to "
+		    "recvfrom()/getnameinfo()";
+	return NULL;
+}
+
 static void
 check_header(struct lab *l, const void *data, size_t len,
     const char *label)
@@ -192,18 +269,25 @@ check_header(struct lab *l, const void *data, size_t len,
 	char want[128];
 	char cut[128];
 	const char *line;
+	const char *why;
 
 	header_for(l, len, want, sizeof(want));
 	header_for(l, nul ? (size_t)(nul - (const char *)data) : len, cut,
 	    sizeof(cut));
 	line = h_line(l->srv, h_ms(3000));
 	cr_assert(line != NULL, "sent %s; the server printed nothing within "
-	    "%ld ms (stderr: %.300s)", label, h_ms(3000), h_stderr(l->srv));
+	    "%ld ms%s; %s", label, h_ms(3000), len > 0 ? "" : ": an empty "
+	    "datagram is a datagram too, and recvfrom() returning 0 is not "
+	    "an end of file", h_ending(l->srv));
 	cr_assert(nul == NULL || len == 0 || strcmp(line, cut) != 0,
 	    "sent %s; the header line says \"%s\", not \"%s\": "
 	    STRLEN_HINT, label, line, want);
-	cr_assert(strcmp(line, want) == 0, "sent %s; its header line should "
-	    "be \"%s\", got \"%s\"", label, want, line);
+	if (strcmp(line, want) == 0)
+		return;
+	why = explain_header(l, len, line);
+	cr_assert_fail("sent %s; its header line should be \"%s\", got "
+	    "\"%s\"%s%s", label, want, line, why ? ": " : "",
+	    why ? why : "");
 }
 
 /*
@@ -389,6 +473,12 @@ Test(hexdump_server, without_host_takes_ipv6_too)
 	    "\"0123456789abcdefXYZ\"");
 }
 
+Test(hexdump_server, dumps_a_one_byte_datagram)
+{
+	dump_one("127.0.0.1", "127.0.0.1", "127.0.0.1", "!", 1,
+	    "the one byte \"!\"");
+}
+
 Test(hexdump_server, a_nul_byte_does_not_end_the_datagram)
 {
 	dump_one("127.0.0.1", "127.0.0.1", "127.0.0.1", "ab\0cd", 5,
@@ -557,8 +647,7 @@ check_exit_after_totals(struct lab *l)
 	const char *line;
 
 	cr_assert(status == 0, "after its totals the server should exit 0 "
-	    "by itself; %s", status == -1 ? "it is still running" :
-	    "it exited otherwise");
+	    "by itself; %s", h_ending(l->srv));
 	line = h_line(l->srv, 0);
 	cr_assert(line == NULL, "nothing should follow the totals; got "
 	    "\"%.200s\"", line);
@@ -661,7 +750,8 @@ Test(hexdump_server, a_signal_before_count_prints_the_totals_so_far)
 	check_dump_from(&l, l.fd, "127.0.0.1", "127.0.0.1", "abc", 3, 1);
 	check_dump_from(&l, l.fd, "127.0.0.1", "127.0.0.1", "defg", 4, 2);
 	status = h_stop(l.srv, SIGINT);
-	cr_assert_eq(status, 0, "SIGINT should exit 0, got %d", status);
+	cr_assert_eq(status, 0, "SIGINT should exit 0, got %d; %s", status,
+	    h_ending(l.srv));
 	check_totals_lines(&l, 2, 7, "senders: 1", "one socket sent both "
 	    "datagrams", "-n 5, two datagrams and SIGINT, the dump of the "
 	    "second datagram");
@@ -681,7 +771,8 @@ Test(hexdump_server, without_n_a_signal_prints_no_totals)
 	start(&l, NULL, "::1", "::1", "::1");
 	check_dump(&l, "abc", 3, "\"abc\"");
 	status = h_stop(l.srv, SIGTERM);
-	cr_assert_eq(status, 0, "SIGTERM should exit 0, got %d", status);
+	cr_assert_eq(status, 0, "SIGTERM should exit 0, got %d; %s", status,
+	    h_ending(l.srv));
 	line = h_line(l.srv, 0);
 	cr_assert(line == NULL, "without -n there are no totals: after the "
 	    "dump of \"abc\" and SIGTERM, nothing more; got \"%.200s\"",
@@ -717,8 +808,12 @@ Test(hexdump_server, a_signal_right_after_the_first_line_exits_0)
 
 		status = h_stop(srv, sig);
 		cr_assert_eq(status, 0, "round %ld: %s right after the first "
-		    "line should exit 0, got %d", i + 1,
-		    sig == SIGINT ? "SIGINT" : "SIGTERM", status);
+		    "line should exit 0, got %d%s; %s", i + 1,
+		    sig == SIGINT ? "SIGINT" : "SIGTERM", status,
+		    status == 128 + sig ? ": it died of the signal, whose "
+		    "default action ends a process; catch SIGINT and SIGTERM "
+		    "(net_catch_stop_signals) before the first line" : "",
+		    h_ending(srv));
 		snprintf(want, sizeof(want), "listening on ::1 port %u\n%s",
 		    port, counting ? "datagrams: 0\nbytes: 0\nsenders: 0\n" :
 		    "");
@@ -737,7 +832,7 @@ Test(hexdump_server, a_signal_right_after_the_first_line_exits_0)
 struct bad_args {
 	char args[4][24];
 	int nargs;
-	char why[48];
+	char why[80];
 };
 
 ParameterizedTestParameters(hexdump_server, bad_command_lines_exit_2)
@@ -754,6 +849,11 @@ ParameterizedTestParameters(hexdump_server, bad_command_lines_exit_2)
 		{ { "-n", "three", "0" }, 3, "-n three" },
 		{ { "-n", "2147483648", "0" }, 3, "-n 2147483648" },
 		{ { "-v", "0" }, 2, "an unknown option -v" },
+		{ { "127.0.0.1", "-1" }, 2, "port -1 (after the host)" },
+		{ { "-n", "3x", "0" }, 3, "-n 3x" },
+		{ { "-n", "", "0" }, 3, "-n \"\" (an empty count)" },
+		{ { "0", "-n", "3" }, 3, "-n 3 after the port (options come "
+		    "first: three operands)" },
 	};
 
 	return cr_make_param_array(struct bad_args, cases,
@@ -823,4 +923,405 @@ Test(hexdump_server, sigterm_during_a_flood_ends_it_within_a_second)
 {
 	h_expect_flood_stop((char *[]){ (char *)h_lab_program(), "127.0.0.1",
 	    "0", NULL });
+}
+
+/* ---------------------------------------------------------------------- */
+/* Sizes at and past the buffers a student might choose. */
+
+Test(hexdump_server, dumps_datagrams_at_and_past_1_and_4_kib_whole)
+{
+	static const size_t sizes[] = { 1024, 1025, 4096, 4097, 8193 };
+	static unsigned char data[8193];
+	struct lab l;
+
+	fill(data, sizeof(data));
+	start(&l, NULL, "::1", "::1", "::1");
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		char label[96];
+
+		snprintf(label, sizeof(label), "a datagram of %zu bytes (a "
+		    "1 KiB or 4 KiB buffer would cut it)", sizes[i]);
+		check_dump(&l, data, sizes[i], label);
+	}
+	check_dump_ends(&l, "five datagrams of 1024 to 8193 bytes",
+	    "hexdump -C prints nothing after the final offset line");
+	h_expect_clean_stop(l.srv, SIGTERM);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Who sent it: an address and a port. */
+
+/* A datagram from fd, which the server shows as shown_as, to l's server. */
+static void
+check_dump_shown(const struct lab *l, int fd, const char *shown_as,
+    const void *data, size_t len, int number)
+{
+	struct lab from = *l;
+	char label[128];
+
+	from.fd = fd;
+	from.shown_as = shown_as;
+	snprintf(label, sizeof(label), "datagram %d (%zu bytes from %s port "
+	    "%u)", number, len, shown_as, h_udp_port(fd));
+	check_dump(&from, data, len, label);
+}
+
+Test(hexdump_server, n_counts_two_addresses_on_one_port_as_two_senders)
+{
+	struct lab l;
+	uint16_t port;
+	int other;
+	char why[256];
+
+	start(&l, "3", "127.0.0.1", "127.0.0.1", "127.0.0.1");
+	port = h_udp_port(l.fd);
+	/* All of 127/8 is loopback: the same port on another address. */
+	other = h_udp_open_port("127.0.0.2", port);
+	check_dump_shown(&l, l.fd, "127.0.0.1", "first", 5, 1);
+	check_dump_shown(&l, other, "127.0.0.2", "second", 6, 2);
+	check_dump_shown(&l, l.fd, "127.0.0.1", "third", 5, 3);
+	snprintf(why, sizeof(why), "127.0.0.1 port %u and 127.0.0.2 port %u "
+	    "sent the 3 datagrams: the same port on two addresses is two "
+	    "senders (a sender is an address and a port)", port, port);
+	check_totals_lines(&l, 3, 16, "senders: 2", why,
+	    "the dump of the third datagram of -n 3");
+	check_exit_after_totals(&l);
+}
+
+/*
+ * In a namespace of our own, two links (veth pairs) carry the same
+ * link-local address fe80::1: one sender on each, on the same port.
+ */
+#define TWO_LINKS "ip link add v0 type veth peer name v1 && " \
+	"ip link add w0 type veth peer name w1 && " \
+	"for d in v0 v1 w0 w1; do ip link set $d up || exit 1; done && " \
+	"ip -6 addr add fe80::1/64 dev v0 nodad && " \
+	"ip -6 addr add fe80::1/64 dev w0 nodad"
+
+Test(hexdump_server, on_two_links_in_a_namespace)
+{
+	h_rerun_in_netns("hexdump_server::on_two_links_in_a_namespace",
+	    TWO_LINKS, "hexdump_server_links/*");
+}
+
+TestSuite(hexdump_server_links, .init = h_init, .fini = h_cleanup,
+    .timeout = H_TEST_TIMEOUT);
+
+Test(hexdump_server_links, the_same_address_on_two_links_is_two_senders)
+{
+	struct lab l;
+	uint16_t port;
+	int w0;
+
+	if (!h_in_netns())
+		cr_skip_test("runs only inside the namespace that "
+		    "hexdump_server::on_two_links_in_a_namespace makes");
+	l.srv = h_server_args(h_lab_program(), (const char *[]){ "-n", "3",
+	    NULL }, NULL, &l.port);
+	l.host = "fe80::1%v0";
+	l.shown_as = "fe80::1%v0";
+	l.fd = h_udp_open("fe80::1%v0");
+	port = h_udp_port(l.fd);
+	w0 = h_udp_open_port("fe80::1%w0", port);
+	check_dump_shown(&l, l.fd, "fe80::1%v0", "on v0", 5, 1);
+	l.host = "fe80::1%w0";
+	check_dump_shown(&l, w0, "fe80::1%w0", "on w0", 5, 2);
+	check_dump_shown(&l, w0, "fe80::1%w0", "w0 again", 8, 3);
+	check_totals_lines(&l, 3, 18, "senders: 2", "fe80::1%v0 and "
+	    "fe80::1%w0, the same address and port on two links, sent the 3 "
+	    "datagrams: they are two hosts, and two senders; compare the "
+	    "addresses with their scope (the sin6_scope_id, or the strings "
+	    "net_addrstr prints)", "the dump of the third datagram of -n 3");
+	check_exit_after_totals(&l);
+}
+
+Test(hexdump_server_links, binds_port_65535)
+{
+	struct lab l;
+
+	if (!h_in_netns())
+		cr_skip_test("runs only inside the namespace that "
+		    "hexdump_server::on_two_links_in_a_namespace makes");
+	/* A namespace of our own: no one else has the port. */
+	l.srv = h_server_cmd((char *[]){ (char *)h_lab_program(), "127.0.0.1",
+	    "65535", NULL }, true, &l.port);
+	cr_assert_eq(l.port, 65535, "started with port 65535, the largest, "
+	    "the server should bind it; its first line ends \"port %u\"",
+	    l.port);
+	l.host = "127.0.0.1";
+	l.shown_as = "127.0.0.1";
+	l.fd = h_udp_open("127.0.0.1");
+	check_dump(&l, "to 65535", 8, "\"to 65535\"");
+	h_expect_clean_stop(l.srv, SIGTERM);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Without a host, with IPV6_V6ONLY on by default (bindv6only=1). */
+
+Test(hexdump_server, without_host_takes_ipv4_even_with_bindv6only)
+{
+	h_rerun_in_netns("hexdump_server::without_host_takes_ipv4_even_with_"
+	    "bindv6only", "echo 1 > /proc/sys/net/ipv6/bindv6only",
+	    "hexdump_server_v6only/*");
+}
+
+TestSuite(hexdump_server_v6only, .init = h_init, .fini = h_cleanup,
+    .timeout = H_TEST_TIMEOUT);
+
+Test(hexdump_server_v6only, ipv4_senders_show_as_mapped)
+{
+	struct lab l;
+	int v6;
+
+	if (!h_in_netns())
+		cr_skip_test("runs only inside the namespace that hexdump_"
+		    "server::without_host_takes_ipv4_even_with_bindv6only "
+		    "makes");
+	check_first_line(NULL, "::");
+	start(&l, "3", NULL, "::1", "::1");
+	v6 = l.fd;
+	check_dump_from(&l, v6, "::1", "::1", "v6", 2, 1);
+	l.fd = h_udp_open("127.0.0.1");
+	l.host = "127.0.0.1";
+	l.shown_as = "::ffff:127.0.0.1";
+	h_udp_send(l.fd, "127.0.0.1", l.port, "v4", 2);
+	{
+		const char *line = h_line(l.srv, h_ms(2000));
+		char want[96];
+
+		header_for(&l, 2, want, sizeof(want));
+		cr_assert(line != NULL, "with net.ipv6.bindv6only=1 a server "
+		    "without a host got nothing from 127.0.0.1 within %ld ms: "
+		    "its :: socket takes IPv6 only, because IPV6_V6ONLY is on "
+		    "by default here; turn it off with setsockopt() before "
+		    "bind() (net_server_socket does), don't count on the "
+		    "system's default", h_ms(2000));
+		cr_assert_str_eq(line, want, "with net.ipv6.bindv6only=1, a "
+		    "datagram from 127.0.0.1: the header should be \"%s\", "
+		    "got \"%s\"", want, line);
+		line = h_line(l.srv, h_ms(2000));
+		cr_assert(line != NULL && strcmp(line, "00000000  76 34"
+		    "                                             |v4|") == 0,
+		    "the dump of \"v4\" from 127.0.0.1: got \"%.200s\"",
+		    line ? line : "(nothing)");
+		line = h_line(l.srv, h_ms(2000));
+		cr_assert(line != NULL && strcmp(line, "00000002") == 0,
+		    "the dump of \"v4\" from 127.0.0.1 ends \"00000002\", "
+		    "got \"%.200s\"", line ? line : "(nothing)");
+	}
+	check_dump_shown(&l, l.fd, "::ffff:127.0.0.1", "end", 3, 3);
+	check_totals_lines(&l, 3, 7, "senders: 2", "one IPv6 and one IPv4 "
+	    "socket sent the datagrams", "the dump of the third datagram");
+	check_exit_after_totals(&l);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Totals past what 32 bits hold. */
+
+/*
+ * 65570 datagrams of 65507 zero bytes: 4295293990 bytes, past 2^32, so a
+ * total in an int or an unsigned (or an uint32_t) shows.  Zeros, so that
+ * each dump is 3 lines.  One datagram in flight at a time: the socket
+ * holds few of this size, and a lost one would stall the test.
+ */
+Test(hexdump_server, n_totals_bytes_past_4_gib)
+{
+	static unsigned char zeros[NET_MAX_UDP4];
+	const long count = 65570;
+	char arg[16];
+	char want[96];
+	char *text;
+	char **dump;
+	size_t ndump;
+	struct lab l;
+
+	if (h_valgrind())
+		h_skip("hexdump_server::n_totals_bytes_past_4_gib", "it sends "
+		    "4 GiB, too many for a program under valgrind");
+	snprintf(arg, sizeof(arg), "%ld", count);
+	start(&l, arg, "127.0.0.1", "127.0.0.1", "127.0.0.1");
+	text = hexdump_c(zeros, sizeof(zeros));
+	ndump = split_lines(text, &dump);
+	header_for(&l, sizeof(zeros), want, sizeof(want));
+	h_udp_send(l.fd, l.host, l.port, zeros, sizeof(zeros));
+	for (long i = 0; i < count; i++) {
+		const char *line = h_line(l.srv, h_ms(3000));
+
+		cr_assert(line != NULL && strcmp(line, want) == 0, "-n %ld, "
+		    "datagram %ld of 65507 zero bytes: expected the header "
+		    "\"%s\", got \"%.200s\"; %s", count, i + 1, want,
+		    line ? line : "(nothing)", h_ending(l.srv));
+		/* The next one may come now: this one has been read. */
+		if (i + 1 < count)
+			h_udp_send(l.fd, l.host, l.port, zeros, sizeof(zeros));
+		for (size_t k = 0; k < ndump; k++) {
+			line = h_line(l.srv, h_ms(3000));
+			cr_assert(line != NULL && strcmp(line, dump[k]) == 0,
+			    "datagram %ld of 65507 zero bytes, line %zu of "
+			    "its dump: expected \"%s\", got \"%.200s\"", i + 1,
+			    k + 1, dump[k], line ? line : "(nothing)");
+		}
+	}
+	free(dump);
+	free(text);
+	check_totals_lines(&l, count, count * NET_MAX_UDP4, "senders: 1",
+	    "one socket sent them all", "65570 datagrams of 65507 bytes "
+	    "(4295293990 bytes in all, more than 2^32: an int or a 32-bit "
+	    "unsigned total wraps; use long long, or size_t)");
+	check_exit_after_totals(&l);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Cost: an idle server sleeps. */
+
+Test(hexdump_server, sleeps_while_no_datagram_comes)
+{
+	struct lab l;
+	long cpu0;
+	long t0;
+	const char *line;
+
+	start(&l, "2", "127.0.0.1", "127.0.0.1", "127.0.0.1");
+	cpu0 = h_cpu_ms(l.srv);
+	t0 = h_now_ms();
+	/* 2.5 s with nothing sent: a wait with a deadline, not a sleep. */
+	line = h_line(l.srv, 2500);
+	cr_assert(line == NULL, "with nothing sent the server printed "
+	    "\"%.200s\"", line);
+	h_expect_sleeping(l.srv, cpu0, t0, "waiting 2500 ms for a datagram "
+	    "that did not come");
+	check_dump_from(&l, l.fd, "127.0.0.1", "127.0.0.1", "awake", 5, 1);
+	check_dump_from(&l, l.fd, "127.0.0.1", "127.0.0.1", "", 0, 2);
+	check_totals_lines(&l, 2, 5, "senders: 1", "one socket sent both",
+	    "the dump of the second datagram of -n 2");
+	check_exit_after_totals(&l);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Exit statuses, also when two things go wrong at once. */
+
+Test(hexdump_server, a_port_in_use_exits_1_naming_bind)
+{
+	int taken = h_udp_open("127.0.0.1");
+	const char *name;
+	char want[160];
+	char arg[8];
+	struct h_proc *p;
+	int status;
+
+	snprintf(arg, sizeof(arg), "%u", (unsigned)h_udp_port(taken));
+	p = h_spawn((char *[]){ (char *)h_lab_program(), "-n", "1",
+	    "127.0.0.1", arg, NULL }, &(struct h_opts){ .wrap = true });
+	status = h_wait(p, h_ms(5000));
+	cr_assert_eq(status, 1, "started on 127.0.0.1 port %s, which a "
+	    "socket of the test's holds, bind() fails: the server should "
+	    "exit 1 (a failed system call); %s", arg, h_ending(p));
+	/* err(3) names the program by the last part of argv[0]. */
+	name = strrchr(h_lab_program(), '/');
+	name = name ? name + 1 : h_lab_program();
+	snprintf(want, sizeof(want), "%s: bind: Address already in use\n",
+	    name);
+	cr_assert_str_eq(h_stderr(p), want, "bind() failing should give the "
+	    "one line \"%s: bind: Address already in use\" (err(1, "
+	    "\"bind\"), or errx with net_server_socket's why); stderr was: "
+	    "%.300s", name, h_stderr(p));
+	cr_assert_str_eq(h_stdout(p), "", "a server that could not bind "
+	    "should print nothing on stdout; it printed: %.300s", h_stdout(p));
+	close(taken);
+}
+
+/*
+ * Two failures at once: a usage error and a host that does not resolve.
+ * The command line is checked first: exit 2.
+ */
+Test(hexdump_server, a_usage_error_comes_before_an_unresolvable_host)
+{
+	h_expect_usage((char *[]){ (char *)h_lab_program(), "-n", "0",
+	    H_BAD_HOST, "0", NULL }, USAGE, "-n 0 and the host " H_BAD_HOST
+	    ", which does not resolve (the command line is checked first)");
+	h_expect_usage((char *[]){ (char *)h_lab_program(), "-n", "x",
+	    H_BAD_HOST, "65536", NULL }, USAGE, "-n x, the port 65536 and "
+	    "the host " H_BAD_HOST);
+	h_expect_usage((char *[]){ (char *)h_lab_program(), H_BAD_HOST,
+	    "99999", NULL }, USAGE, "the port 99999 and the host "
+	    H_BAD_HOST);
+}
+
+/*
+ * Whether pid has taken charge of sig: catches it (SigCgt in
+ * /proc/PID/status) or blocks it, to take it with sigwait or a signalfd
+ * (SigBlk).
+ */
+static bool
+catches(pid_t pid, int sig)
+{
+	char path[64];
+	char line[256];
+	unsigned long long mask;
+	unsigned long long both = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "SigCgt: %llx", &mask) == 1 ||
+		    sscanf(line, "SigBlk: %llx", &mask) == 1)
+			both |= mask;
+	fclose(f);
+	return (both >> (sig - 1) & 1) != 0;
+}
+
+/* Whether a socket of the test's could bind 127.0.0.1 port now. */
+static bool
+port_is_free(uint16_t port)
+{
+	struct sockaddr_in sin = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	int ok;
+
+	cr_assert(fd != -1, "socket: %s", strerror(errno));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = bind(fd, (struct sockaddr *)&sin, sizeof(sin));
+	close(fd);
+	return ok == 0;
+}
+
+/*
+ * Two failures at once: its output is lost (stdout on /dev/full), then
+ * SIGTERM stops it.  Exit 0 would say all went well: it must be 1.
+ */
+Test(hexdump_server, a_failed_write_then_a_signal_exits_1)
+{
+	uint16_t port = h_free_port("127.0.0.1");
+	long deadline = h_now_ms() + h_ms(5000);
+	char arg[8];
+	struct h_proc *p;
+	bool ready;
+	int status;
+
+	snprintf(arg, sizeof(arg), "%u", (unsigned)port);
+	p = h_spawn((char *[]){ "sh", "-c", "exec \"$0\" \"$@\" >/dev/full",
+	    (char *)h_lab_program(), "-n", "5", "127.0.0.1", arg, NULL },
+	    &(struct h_opts){ .wrap = false });
+	/* No first line to read: it is ready once it catches SIGTERM and
+	 * holds its port. */
+	do {
+		ready = catches(h_pid(p), SIGTERM) && !port_is_free(port);
+		status = ready ? -1 : h_wait(p, 20);
+	} while (!ready && status == -1 && h_now_ms() < deadline);
+	cr_assert(ready, "with its stdout on /dev/full the server should "
+	    "catch SIGTERM and bind 127.0.0.1 port %s, and wait; %s", arg,
+	    h_ending(p));
+	status = h_stop(p, SIGTERM);
+	cr_assert_eq(status, 1, "with its standard output on /dev/full, then "
+	    "SIGTERM: none of its lines was written, so it should exit 1, not "
+	    "%d. A signal is no reason to skip the check: test "
+	    "ferror(stdout) (after fflush) on the way out that a signal takes "
+	    "too; %s", status, h_ending(p));
+	cr_assert_neq(h_stderr(p)[0], '\0', "exit 1 should come with a "
+	    "message on stderr");
 }
