@@ -298,6 +298,32 @@ swapped(unsigned port)
 }
 
 /*
+ * A log line naming the requester "::", or with a scope the requester has
+ * not, read the address from a buffer that recvfrom() filled only in
+ * part: the rest is zeros or whatever the stack held.  want: what the
+ * line should be, or NULL when only the requester is known.
+ */
+static void
+check_logged_address(const char *line, const char *shown_as,
+    const char *want, const char *label)
+{
+	char host[80];
+
+	if (sscanf(line, "%79s port ", host) != 1 ||
+	    strcmp(host, shown_as) == 0)
+		return;
+	cr_assert(!(strcmp(host, "::") == 0 ||
+	    (strchr(host, '%') != NULL && strchr(shown_as, '%') == NULL)),
+	    "%s: the server names the requester %s, not %s: the address was "
+	    "cut short, and the reply went there too. The address length "
+	    "given to recvfrom() must be the size of the whole struct "
+	    "sockaddr_storage, set again before each call, and getnameinfo() "
+	    "(net_addrstr) and sendto() must get the length recvfrom() "
+	    "returned; the line should be\n  %.300s\ngot\n  %.300s", label,
+	    host, shown_as, want ? want : shown_as, line);
+}
+
+/*
  * The server's next line must be want, the log line for a request of len
  * bytes from shown_as, port from_port.  When it is not, the message names
  * the mistake that the difference looks like.
@@ -333,14 +359,7 @@ check_log_line(struct h_proc *srv, const char *want, const char *shown_as,
 	    want, line);
 	if (sscanf(line, "%79s port %u sent %lld bytes", host, &port,
 	    &sent) == 3) {
-		cr_assert(!(strcmp(host, "::") == 0 &&
-		    strcmp(shown_as, "::") != 0), "%s: the log line names the "
-		    "requester \"::\", not %s: the address was cut short. The "
-		    "address length given to recvfrom() must be the size of the "
-		    "whole struct sockaddr_storage, set again before each call, "
-		    "and getnameinfo() (net_addrstr) must get the length "
-		    "recvfrom() returned; the line should be\n  %.300s\ngot\n"
-		    "  %.300s", label, shown_as, want, line);
+		check_logged_address(line, shown_as, want, label);
 		bare = strcspn(shown_as, "%");
 		cr_assert(!(shown_as[bare] == '%' &&
 		    strlen(host) == bare && strncmp(host, shown_as, bare) == 0),
@@ -393,9 +412,14 @@ check_reply_clock(struct h_proc *srv, uint16_t port, int fd,
 		before = (time_t)fixed;
 		after = (time_t)fixed;
 	}
-	/* A server that died is reaped now, for h_ending() to say so. */
-	if (n == -1)
-		(void)h_wait(srv, h_ms(200));
+	/* A server that died is reaped now, for h_ending() to say so; one
+	 * that logged a reply says where it went. */
+	if (n == -1 && h_wait(srv, h_ms(200)) == -1) {
+		const char *said = h_line(srv, h_ms(200));
+
+		if (said != NULL)
+			check_logged_address(said, shown_as, NULL, label);
+	}
 	cr_assert(!(n == -1 && bystander != -1 &&
 	    h_udp_recv(bystander, got, sizeof(got), 0, NULL) != -1),
 	    "%s: the reply went to the other client on the same port, port "
@@ -1239,9 +1263,19 @@ Test(daytime_server, counts_every_byte_of_large_requests)
 /* ---------------------------------------------------------------------- */
 /* Exit statuses. */
 
+/* What err(3) starts a line with: the last part of argv[0]. */
+static const char *
+program_name(void)
+{
+	const char *slash = strrchr(h_lab_program(), '/');
+
+	return slash != NULL ? slash + 1 : h_lab_program();
+}
+
 Test(daytime_server, a_port_in_use_exits_1)
 {
 	int holder = h_udp_open("127.0.0.1");
+	char want[160];
 	char arg[8];
 	struct h_proc *p;
 	int status;
@@ -1253,10 +1287,11 @@ Test(daytime_server, a_port_in_use_exits_1)
 	status = h_wait(p, h_ms(5000));
 	cr_assert_eq(status, 1, "with its port already taken, the server "
 	    "should fail to bind and exit 1; %s", h_ending(p));
-	cr_assert_str_eq(h_stderr(p), "daytime-server: bind: Address already "
-	    "in use\n", "with its port already taken, stderr should be the "
-	    "one line \"daytime-server: bind: Address already in use\" "
-	    "(err(1, \"bind\")); got \"%s\"", h_stderr(p));
+	snprintf(want, sizeof(want), "%s: bind: Address already in use\n",
+	    program_name());
+	cr_assert_str_eq(h_stderr(p), want, "with its port already taken, "
+	    "stderr should be the one line \"%.*s\" (err(1, \"bind\")); got "
+	    "\"%s\"", (int)strlen(want) - 1, want, h_stderr(p));
 	cr_assert_str_eq(h_stdout(p), "", "a server that could not bind "
 	    "should print nothing on stdout; it printed: %s", h_stdout(p));
 	close(holder);
@@ -1373,14 +1408,15 @@ send_from_port_0(uint16_t port, const void *data, size_t len)
 
 Test(daytime_server_netns, reply_to_port_0_fails_with_a_warning)
 {
-	const char *warning = "daytime-server: sendto 127.0.0.1 port 0: "
-	    "Invalid argument\n";
+	char warning[160];
 	uint16_t port;
 	struct h_proc *srv;
 	int fd;
 
 	only_in_netns("daytime_server::"
 	    "warns_when_a_reply_cannot_be_sent_and_goes_on");
+	snprintf(warning, sizeof(warning), "%s: sendto 127.0.0.1 port 0: "
+	    "Invalid argument\n", program_name());
 	srv = start(NULL, "127.0.0.1", &port);
 	fd = h_udp_open("127.0.0.1");
 	send_from_port_0(port, "time?", 5);
