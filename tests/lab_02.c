@@ -12,11 +12,15 @@
  * with a space) from the 10th of the month, so the test's own clock would
  * catch them only on some runs.
  *
- * Not tested: a reply that cannot be sent (LAB.md: a warning, no log
- * line, and the server goes on).  Over loopback, sendto() to any address
- * a request came from succeeds; making it fail needs what a test here
- * cannot count on having, such as root for a firewall rule that rejects
- * the reply.
+ * Some tests need what the test's own network cannot give: a sysctl
+ * (net.ipv6.bindv6only=1), two links with the same link-local address, a
+ * raw socket to send from port 0 (a reply there cannot be sent), a port
+ * no one else may hold.  They run this same runner again inside a user
+ * and network namespace of its own (h_rerun_in_netns), where the tests
+ * of suite daytime_server_netns run; elsewhere those skip.
+ *
+ * tests/lab_02.rules.md lists LAB.md's rules, the test of each, and the
+ * wrong solution (tests/wrong/02-fixed-reply) that proves it catches it.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
