@@ -1081,18 +1081,49 @@ Test(daytime_server, sigterm_during_a_flood_ends_it_within_a_second)
  * tells requesters apart by their port alone, or answers an earlier one,
  * sends one of them the other's reply.
  */
+/*
+ * Sockets at 127.0.0.1 and 127.0.0.2 on one port that the kernel chose
+ * for the first: another program may hold that port at 127.0.0.2, so a
+ * port it refuses is given back and another is tried.
+ */
+static void
+open_pair(int *a, int *b)
+{
+	for (int tries = 0; tries < 20; tries++) {
+		struct sockaddr_in at = { .sin_family = AF_INET };
+		int fd;
+
+		*a = h_udp_open("127.0.0.1");
+		fd = socket(AF_INET, SOCK_DGRAM, 0);
+		cr_assert(fd != -1, "socket: %s", strerror(errno));
+		h_cloexec(fd);
+		at.sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1);
+		at.sin_port = htons(h_udp_port(*a));
+		if (bind(fd, (struct sockaddr *)&at, sizeof(at)) == 0) {
+			*b = fd;
+			return;
+		}
+		cr_assert(errno == EADDRINUSE, "bind 127.0.0.2: %s",
+		    strerror(errno));
+		close(fd);
+		close(*a);
+	}
+	cr_assert_fail("test: no port free at both 127.0.0.1 and 127.0.0.2");
+}
+
 static void
 check_two_senders(const char *server_host, const char *prefix)
 {
 	uint16_t port;
 	struct h_proc *srv = start(NULL, server_host, &port);
-	int a = h_udp_open("127.0.0.1");
-	int b = h_udp_open_port("127.0.0.2", h_udp_port(a));
+	int a;
+	int b;
 	const char *to = server_host ? server_host : "127.0.0.1";
 	char a_shown[64];
 	char b_shown[64];
 	unsigned char got[64];
 
+	open_pair(&a, &b);
 	snprintf(a_shown, sizeof(a_shown), "%s127.0.0.1", prefix);
 	snprintf(b_shown, sizeof(b_shown), "%s127.0.0.2", prefix);
 	bystander = a;
