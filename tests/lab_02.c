@@ -436,8 +436,10 @@ check_reply_clock(struct h_proc *srv, uint16_t port, int fd,
 	    "bytes is a datagram like any other (UDP has no end of file, "
 	    "whatever Python's \"if data:\" suggests)", h_ending(srv));
 	cr_assert(h_sockaddr_port(&from) == port, "%s: the reply came from "
-	    "port %u, not the server's port %u", label, h_sockaddr_port(&from),
-	    port);
+	    "port %u, not the server's port %u: send it from the socket the "
+	    "request came in on. Another socket has a port of its own, and a "
+	    "client that checks who answered drops the reply", label,
+	    h_sockaddr_port(&from), port);
 	esc = h_escape(got, (size_t)n);
 	if (text == NULL) {
 		check_stamp(got, n, before, after, fixed != -1 ? 0 : MARGIN,
@@ -694,8 +696,8 @@ Test(daytime_server, takes_the_time_for_each_request)
  * pace returning memory to the system; libfaketime's clock_gettime then
  * looks its own symbols up, which allocates, and the allocator deadlocks
  * on its own lock before main.  Never returning memory early spares that
- * call.  (Says so for h_fake_wall_clock too, which sets only the link
- * order option.)
+ * call.  The tests that use h_fake_wall_clock call this too: the harness
+ * sets only the link-order option.
  */
 static void
 asan_beside_faketime(void)
