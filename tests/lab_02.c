@@ -12,17 +12,22 @@
  * with a space) from the 10th of the month, so the test's own clock would
  * catch them only on some runs.
  *
- * Not tested: a reply that cannot be sent (LAB.md: a warning, no log
- * line, and the server goes on).  Over loopback, sendto() to any address
- * a request came from succeeds; making it fail needs what a test here
- * cannot count on having, such as root for a firewall rule that rejects
- * the reply.
+ * Some tests need what the test's own network cannot give: a sysctl
+ * (net.ipv6.bindv6only=1), two links with the same link-local address, a
+ * raw socket to send from port 0 (a reply there cannot be sent), a port
+ * no one else may hold.  They run this same runner again inside a user
+ * and network namespace of its own (h_rerun_in_netns), where the tests
+ * of suite daytime_server_netns run; elsewhere those skip.
+ *
+ * tests/lab_02.rules.md lists LAB.md's rules, the test of each, and the
+ * wrong solution (tests/wrong/02-fixed-reply) that proves it catches it.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 
 #include <ctype.h>
-#include <glob.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,6 +254,12 @@ check_stamp(const unsigned char *b, ssize_t n, time_t before, time_t after,
 		snprintf(clock, sizeof(clock), "the test's clock, %s to %s "
 		    "(%lld s to spare either side)", lo, hi, margin);
 	/* Diagnoses, most specific first. */
+	cr_assert(!(stamp_valid(&s) && t >= 0 && t < 366LL * 86400),
+	    "%s: the reply \"%s\" is a time in 1970, not %s: it counts "
+	    "the seconds since the machine started, which is what "
+	    "CLOCK_MONOTONIC tells (a clock for timeouts, lab 03). The time "
+	    "of day is the wall clock: time() or CLOCK_REALTIME", label, esc,
+	    clock);
 	d = stamp_epoch(&s, s.mon + 1);
 	cr_assert(!(s.mon < 12 && d >= before - margin &&
 	    d <= after + margin), "%s: the reply \"%s\" is a month early: "
@@ -277,6 +288,109 @@ check_stamp(const unsigned char *b, ssize_t n, time_t before, time_t after,
 /* One request, its reply, and the log line. */
 
 /*
+ * Another client, on the same port as the one asking, that should hear
+ * nothing: when the asker gets no reply, the message says whether it went
+ * here instead.  -1 when there is none.
+ */
+static int bystander = -1;
+
+/* A 16-bit port with its two bytes swapped, as htons() or ntohs() do. */
+static unsigned
+swapped(unsigned port)
+{
+	return (port >> 8 | port << 8) & 0xffff;
+}
+
+/*
+ * A log line naming the requester "::", or with a scope the requester has
+ * not, read the address from a buffer that recvfrom() filled only in
+ * part: the rest is zeros or whatever the stack held.  want: what the
+ * line should be, or NULL when only the requester is known.
+ */
+static void
+check_logged_address(const char *line, const char *shown_as,
+    const char *want, const char *label)
+{
+	char host[80];
+
+	if (sscanf(line, "%79s port ", host) != 1 ||
+	    strcmp(host, shown_as) == 0)
+		return;
+	cr_assert(!(strcmp(host, "::") == 0 ||
+	    (strchr(host, '%') != NULL && strchr(shown_as, '%') == NULL)),
+	    "%s: the server names the requester %s, not %s: the address was "
+	    "cut short, and the reply went there too. The address length "
+	    "given to recvfrom() must be the size of the whole struct "
+	    "sockaddr_storage, set again before each call, and getnameinfo() "
+	    "(net_addrstr) and sendto() must get the length recvfrom() "
+	    "returned; the line should be\n  %.300s\ngot\n  %.300s", label,
+	    host, shown_as, want ? want : shown_as, line);
+}
+
+/*
+ * The server's next line must be want, the log line for a request of len
+ * bytes from shown_as, port from_port.  When it is not, the message names
+ * the mistake that the difference looks like.
+ */
+static void
+check_log_line(struct h_proc *srv, const char *want, const char *shown_as,
+    unsigned from_port, size_t len, const char *label)
+{
+	const char *line = h_line(srv, h_ms(3000));
+	char host[80];
+	unsigned port;
+	long long sent;
+	size_t bare;
+
+	cr_assert(line != NULL, "%s: the reply should be logged as\n  %.300s\n"
+	    "but no line came within %ld ms; %s", label, want, h_ms(3000),
+	    h_ending(srv));
+	if (strcmp(line, want) == 0)
+		return;
+	for (size_t i = 0; line[i] != '\0'; i++)
+		cr_assert((unsigned char)line[i] >= 0x20 &&
+		    (unsigned char)line[i] < 0x7f, "%s: the log line holds the "
+		    "raw byte 0x%02x (and was cut where a raw newline was): the "
+		    "reply's bytes were not escaped. Print them with "
+		    "net_print_escaped(), never with printf's %%s or %%.*s; the "
+		    "line should be\n  %.300s\ngot\n  %.300s", label,
+		    (unsigned char)line[i], want, h_escape(line, strlen(line)));
+	cr_assert(strstr(line, "\\xffffff") == NULL, "%s: the log line shows a "
+	    "byte as \\xffffffNN: that byte went through a signed char, "
+	    "which holds 0x80 to 0xff as negative numbers, and printf widened "
+	    "it to an int. Read bytes as unsigned char (net_print_escaped does "
+	    "it for you); the line should be\n  %.300s\ngot\n  %.300s", label,
+	    want, line);
+	if (sscanf(line, "%79s port %u sent %lld bytes", host, &port,
+	    &sent) == 3) {
+		check_logged_address(line, shown_as, want, label);
+		bare = strcspn(shown_as, "%");
+		cr_assert(!(shown_as[bare] == '%' &&
+		    strlen(host) == bare && strncmp(host, shown_as, bare) == 0),
+		    "%s: the log line names the requester %s without its scope "
+		    "(%s): a link-local address means a host only on its own "
+		    "link, and the same address on another link is another "
+		    "host. inet_ntop() drops the scope; getnameinfo() "
+		    "(net_addrstr) keeps it; the line should be\n  %.300s\ngot\n"
+		    "  %.300s", label, host, shown_as + bare, want, line);
+		cr_assert(!(port != from_port && port == swapped(from_port)),
+		    "%s: the log line names port %u, and the requester's port "
+		    "is %u: the same two bytes the other way round. A port in "
+		    "a struct sockaddr is in network byte order: turn it with "
+		    "ntohs() (net_addrstr does); the line should be\n  %.300s\n"
+		    "got\n  %.300s", label, port, from_port, want, line);
+		cr_assert(!(sent >= 0 && (size_t)sent < len), "%s: the request "
+		    "had %zu bytes, and the log line says %lld: N is the "
+		    "datagram's whole length. recvfrom() returns at most the "
+		    "size of its buffer, unless the flag MSG_TRUNC asks for the "
+		    "whole length (recv(2)); the line should be\n  %.300s\n"
+		    "got\n  %.300s", label, len, sent, want, line);
+	}
+	cr_assert_fail("%s: the reply should be logged as\n  %.300s\ngot\n"
+	    "  %.300s", label, want, line);
+}
+
+/*
  * Send len bytes from fd and check the reply: from the server's port,
  * the time (text NULL) or exactly text; then the server's log line.
  */
@@ -287,7 +401,6 @@ check_reply_clock(struct h_proc *srv, uint16_t port, int fd,
 {
 	static unsigned char got[NET_MAX_DATAGRAM + 1];
 	struct sockaddr_storage from;
-	const char *line;
 	char *esc;
 	char *want;
 	size_t cap;
@@ -303,13 +416,30 @@ check_reply_clock(struct h_proc *srv, uint16_t port, int fd,
 		before = (time_t)fixed;
 		after = (time_t)fixed;
 	}
-	cr_assert(n != -1, "%s: no reply within %ld ms%s", label, h_ms(3000),
-	    len > 0 ? "" : ": RFC 867 answers any datagram, and 0 bytes is a "
-	    "datagram like any other (UDP has no end of file, whatever "
-	    "Python's \"if data:\" suggests)");
+	/* A server that died is reaped now, for h_ending() to say so; one
+	 * that logged a reply says where it went. */
+	if (n == -1 && h_wait(srv, h_ms(200)) == -1) {
+		const char *said = h_line(srv, h_ms(200));
+
+		if (said != NULL)
+			check_logged_address(said, shown_as, NULL, label);
+	}
+	cr_assert(!(n == -1 && bystander != -1 &&
+	    h_udp_recv(bystander, got, sizeof(got), 0, NULL) != -1),
+	    "%s: the reply went to the other client on the same port, port "
+	    "%u at another address, not to the one that asked: a requester "
+	    "is its address and its port together. Reply to the whole "
+	    "address recvfrom() filled in for this datagram", label,
+	    h_udp_port(fd));
+	cr_assert(n != -1, "%s: no reply within %ld ms%s; %s", label,
+	    h_ms(3000), len > 0 ? "" : ": RFC 867 answers any datagram, and 0 "
+	    "bytes is a datagram like any other (UDP has no end of file, "
+	    "whatever Python's \"if data:\" suggests)", h_ending(srv));
 	cr_assert(h_sockaddr_port(&from) == port, "%s: the reply came from "
-	    "port %u, not the server's port %u", label, h_sockaddr_port(&from),
-	    port);
+	    "port %u, not the server's port %u: send it from the socket the "
+	    "request came in on. Another socket has a port of its own, and a "
+	    "client that checks who answered drops the reply", label,
+	    h_sockaddr_port(&from), port);
 	esc = h_escape(got, (size_t)n);
 	if (text == NULL) {
 		check_stamp(got, n, before, after, fixed != -1 ? 0 : MARGIN,
@@ -327,15 +457,12 @@ check_reply_clock(struct h_proc *srv, uint16_t port, int fd,
 		    "bytes; got %zd bytes: \"%.200s\"", label, tlen, n, esc);
 	}
 
-	cap = strlen(esc) + 256;
+	cap = strlen(esc) + strlen(shown_as) + 256;
 	want = malloc(cap);
 	cr_assert(want != NULL, "malloc");
 	snprintf(want, cap, "%s port %u sent %zu bytes, replied %zd bytes: "
 	    "\"%s\"", shown_as, h_udp_port(fd), len, n, esc);
-	line = h_line(srv, h_ms(3000));
-	cr_assert(line != NULL && strcmp(line, want) == 0, "%s: the reply "
-	    "should be logged as\n  %.300s\ngot\n  %.300s", label, want,
-	    line ? line : "(nothing)");
+	check_log_line(srv, want, shown_as, h_udp_port(fd), len, label);
 	free(want);
 	free(esc);
 }
@@ -564,28 +691,24 @@ Test(daytime_server, takes_the_time_for_each_request)
 /* ---------------------------------------------------------------------- */
 /* The server's clock stopped at chosen instants, with libfaketime. */
 
-/* libfaketime, in whichever library folder the system keeps it. */
-static const char *
-faketime_library(void)
+/*
+ * Clang's AddressSanitizer reads CLOCK_MONOTONIC inside its allocator, to
+ * pace returning memory to the system; libfaketime's clock_gettime then
+ * looks its own symbols up, which allocates, and the allocator deadlocks
+ * on its own lock before main.  Never returning memory early spares that
+ * call.  The tests that use h_fake_wall_clock call this too: the harness
+ * sets only the link-order option.
+ */
+static void
+asan_beside_faketime(void)
 {
-	static const char *const patterns[] = {
-		"/usr/lib/*/faketime/libfaketime.so.1",
-		"/usr/lib64/faketime/libfaketime.so.1",
-		"/usr/lib/faketime/libfaketime.so.1",
-		"/usr/local/lib/faketime/libfaketime.so.1",
-	};
-	static char path[512];
+	const char *asan = getenv("ASAN_OPTIONS");
+	char opts[768];
 
-	for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
-		glob_t g;
-
-		if (glob(patterns[i], 0, NULL, &g) != 0)
-			continue;
-		snprintf(path, sizeof(path), "%s", g.gl_pathv[0]);
-		globfree(&g);
-		return path;
-	}
-	return NULL;
+	snprintf(opts, sizeof(opts), "%s%sverify_asan_link_order=0:"
+	    "allocator_release_to_os_interval_ms=-1", asan ? asan : "",
+	    asan && *asan ? ":" : "");
+	cr_assert(setenv("ASAN_OPTIONS", opts, 1) == 0, "setenv");
 }
 
 /*
@@ -594,30 +717,22 @@ faketime_library(void)
  * where libfaketime is missing.
  */
 static void
-check_time_at(const struct stamp *at, const char *why)
+check_time_at(const char *test, const struct stamp *at, const char *why)
 {
-	const char *lib = faketime_library();
-	const char *asan = getenv("ASAN_OPTIONS");
+	const char *lib = h_faketime_library();
 	long long utc = stamp_epoch(at, at->mon);
 	time_t local;
 	struct tm tm;
 	char fake[32];
-	char asan_opts[512];
 	char label[160];
 	uint16_t port;
 	struct h_proc *srv;
 	int fd;
 
-	if (lib == NULL) {
-		/* Said twice: Criterion shows a skip only with --verbose. */
-		cr_log_warn("daytime_server: skipped: a test at a fixed "
-		    "instant needs libfaketime (Debian's package faketime; "
-		    "sh scripts/install-deps test installs it)");
-		cr_skip_test("this test stops the server's clock with "
-		    "libfaketime, and no libfaketime.so.1 was found (Debian's "
-		    "package faketime; sh scripts/install-deps test installs "
-		    "it)");
-	}
+	if (lib == NULL)
+		h_skip(test, "it stops the server's clock with libfaketime, "
+		    "and no libfaketime.so.1 was found (Debian's package "
+		    "faketime; sh scripts/install-deps test installs it)");
 	/*
 	 * An absolute FAKETIME is read in the server's own time zone,
 	 * SERVER_TZ, which start() sets: so it is the instant's local time
@@ -632,9 +747,7 @@ check_time_at(const struct stamp *at, const char *why)
 	    "setenv");
 	cr_assert(setenv("LD_PRELOAD", lib, 1) == 0, "setenv");
 	/* ASan wants to be the first library loaded, and would refuse. */
-	snprintf(asan_opts, sizeof(asan_opts), "%s%sverify_asan_link_order=0",
-	    asan ? asan : "", asan && *asan ? ":" : "");
-	cr_assert(setenv("ASAN_OPTIONS", asan_opts, 1) == 0, "setenv");
+	asan_beside_faketime();
 
 	srv = start(NULL, "127.0.0.1", &port);
 	fd = h_udp_open("127.0.0.1");
@@ -649,14 +762,16 @@ Test(daytime_server, tells_the_time_early_on_5_january)
 {
 	static const struct stamp at = { 2026, 1, 5, 7, 8, 9 };
 
-	check_time_at(&at, "a one-digit day and hour, in the first month");
+	check_time_at("daytime_server::tells_the_time_early_on_5_january", &at,
+	    "a one-digit day and hour, in the first month");
 }
 
 Test(daytime_server, tells_the_time_late_on_31_december)
 {
 	static const struct stamp at = { 2026, 12, 31, 23, 59, 58 };
 
-	check_time_at(&at, "an evening hour; in the server's time zone it is "
+	check_time_at("daytime_server::tells_the_time_late_on_31_december",
+	    &at, "an evening hour; in the server's time zone it is "
 	    "already 2027");
 }
 
@@ -664,8 +779,9 @@ Test(daytime_server, tells_the_time_just_after_midnight_on_29_february)
 {
 	static const struct stamp at = { 2028, 2, 29, 0, 0, 7 };
 
-	check_time_at(&at, "hour 00, which the 12-hour clock calls 12, on a "
-	    "leap day");
+	check_time_at("daytime_server::"
+	    "tells_the_time_just_after_midnight_on_29_february", &at,
+	    "hour 00, which the 12-hour clock calls 12, on a leap day");
 }
 
 /* ---------------------------------------------------------------------- */
@@ -957,4 +1073,447 @@ Test(daytime_server, sigterm_during_a_flood_ends_it_within_a_second)
 {
 	h_expect_flood_stop((char *[]){ (char *)h_lab_program(), "127.0.0.1",
 	    "0", NULL });
+}
+
+/* ---------------------------------------------------------------------- */
+/* Who asked: an address and a port together. */
+
+/*
+ * Two clients on one port, at 127.0.0.1 and 127.0.0.2: a server that
+ * tells requesters apart by their port alone, or answers an earlier one,
+ * sends one of them the other's reply.
+ */
+/*
+ * Sockets at 127.0.0.1 and 127.0.0.2 on one port that the kernel chose
+ * for the first: another program may hold that port at 127.0.0.2, so a
+ * port it refuses is given back and another is tried.
+ */
+static void
+open_pair(int *a, int *b)
+{
+	for (int tries = 0; tries < 20; tries++) {
+		struct sockaddr_in at = { .sin_family = AF_INET };
+		int fd;
+
+		*a = h_udp_open("127.0.0.1");
+		fd = socket(AF_INET, SOCK_DGRAM, 0);
+		cr_assert(fd != -1, "socket: %s", strerror(errno));
+		h_cloexec(fd);
+		at.sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1);
+		at.sin_port = htons(h_udp_port(*a));
+		if (bind(fd, (struct sockaddr *)&at, sizeof(at)) == 0) {
+			*b = fd;
+			return;
+		}
+		cr_assert(errno == EADDRINUSE, "bind 127.0.0.2: %s",
+		    strerror(errno));
+		close(fd);
+		close(*a);
+	}
+	cr_assert_fail("test: no port free at both 127.0.0.1 and 127.0.0.2");
+}
+
+static void
+check_two_senders(const char *server_host, const char *prefix)
+{
+	uint16_t port;
+	struct h_proc *srv = start(NULL, server_host, &port);
+	int a;
+	int b;
+	const char *to = server_host ? server_host : "127.0.0.1";
+	char a_shown[64];
+	char b_shown[64];
+	unsigned char got[64];
+
+	open_pair(&a, &b);
+	snprintf(a_shown, sizeof(a_shown), "%s127.0.0.1", prefix);
+	snprintf(b_shown, sizeof(b_shown), "%s127.0.0.2", prefix);
+	bystander = a;
+	check_reply(srv, port, b, to, b_shown, "from b", 6, NULL,
+	    "a request from 127.0.0.2, on the port of a client at 127.0.0.1");
+	bystander = b;
+	check_reply(srv, port, a, to, a_shown, "from a", 6, NULL,
+	    "a request from 127.0.0.1, on the port of a client at 127.0.0.2");
+	check_reply(srv, port, b, to, b_shown, "b again", 7, NULL,
+	    "a second request from 127.0.0.2");
+	bystander = -1;
+	cr_assert(h_udp_recv(a, got, sizeof(got), h_ms(200), NULL) == -1,
+	    "the client at 127.0.0.1 got a reply it did not ask for");
+	h_expect_clean_stop(srv, SIGTERM);
+}
+
+Test(daytime_server, answers_two_senders_on_one_port_at_their_addresses)
+{
+	check_two_senders("127.0.0.1", "");
+	check_two_senders(NULL, "::ffff:");
+}
+
+/* ---------------------------------------------------------------------- */
+/* Which clock, read when. */
+
+/*
+ * Wait until the server sleeps (state S in /proc/PID/stat), as it does in
+ * its wait for the next datagram: from then on, a server that reads the
+ * clock before that wait has read it.  Gives up quietly at the deadline.
+ */
+static void
+wait_until_asleep(struct h_proc *srv)
+{
+	long deadline = h_now_ms() + h_ms(2000);
+	int asleep = 0;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)h_pid(srv));
+	/* Twice in a row, 5 ms apart: not a passing moment of sleep. */
+	while (asleep < 2 && h_now_ms() < deadline) {
+		char buf[512];
+		FILE *f = fopen(path, "r");
+		size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+		const char *paren;
+
+		if (f != NULL)
+			fclose(f);
+		buf[n] = '\0';
+		paren = strrchr(buf, ')');
+		asleep = paren != NULL && paren[1] == ' ' && paren[2] == 'S' ?
+		    asleep + 1 : 0;
+		nanosleep(&(struct timespec){ .tv_nsec = 5000000 }, NULL);
+	}
+}
+
+/* How far the tests set the server's clock: 27 h 46 min 40 s, not a whole
+ * number of half hours, so that it looks like no time zone's offset. */
+#define JUMP 100000
+
+Test(daytime_server, the_next_reply_follows_a_clock_that_was_set)
+{
+	const char *file = h_fake_wall_clock(
+	    "daytime_server::the_next_reply_follows_a_clock_that_was_set",
+	    "+0");
+	uint16_t port;
+	struct h_proc *srv;
+	int fd = h_udp_open("127.0.0.1");
+	unsigned char got[64];
+	const char *offsets[] = { "-100000", "+100000" };
+	const long long shift[] = { -JUMP, JUMP };
+
+	asan_beside_faketime();
+	srv = start(NULL, "127.0.0.1", &port);
+
+	check_reply(srv, port, fd, "127.0.0.1", "127.0.0.1", "now?", 4, NULL,
+	    "a request before the server's clock is set");
+	for (int i = 0; i < 2; i++) {
+		time_t before;
+		time_t after;
+		struct stamp st;
+		ssize_t n;
+		char label[160];
+		char *esc;
+
+		wait_until_asleep(srv);
+		h_move_wall_clock(file, offsets[i]);
+		before = time(NULL);
+		h_udp_send(fd, "127.0.0.1", port, "and now?", 8);
+		n = h_udp_recv(fd, got, sizeof(got), h_ms(3000), NULL);
+		after = time(NULL);
+		cr_assert(n != -1, "after the server's clock was set %s s, a "
+		    "request got no reply within %ld ms; %s", offsets[i],
+		    h_ms(3000), h_ending(srv));
+		esc = h_escape(got, (size_t)n);
+		cr_assert(!(parse_stamp(got, (size_t)n, &st) &&
+		    stamp_epoch(&st, st.mon) >= before - MARGIN &&
+		    stamp_epoch(&st, st.mon) <= after + MARGIN), "the server's "
+		    "clock was set %s s while it waited, and its next reply "
+		    "\"%s\" still tells the time from before: read the clock "
+		    "when each datagram has arrived, not before the wait for "
+		    "it, nor from an earlier reading kept for later replies",
+		    offsets[i], esc);
+		snprintf(label, sizeof(label), "a request after the server's "
+		    "clock was set %s s", offsets[i]);
+		check_stamp(got, n, (time_t)(before + shift[i]),
+		    (time_t)(after + shift[i]), MARGIN, label);
+		cr_assert(h_line(srv, h_ms(3000)) != NULL, "%s was not logged",
+		    label);
+		free(esc);
+		/* Back to the test's own time, for the next round. */
+		h_move_wall_clock(file, "+0");
+	}
+	h_expect_clean_stop(srv, SIGTERM);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Waiting costs nothing. */
+
+Test(daytime_server, sleeps_while_no_datagram_comes)
+{
+	uint16_t port;
+	struct h_proc *srv = start(NULL, "127.0.0.1", &port);
+	int fd = h_udp_open("127.0.0.1");
+	long cpu0;
+	long t0;
+
+	check_reply(srv, port, fd, "127.0.0.1", "127.0.0.1", "t", 1, NULL,
+	    "a request before an idle while");
+	cpu0 = h_cpu_ms(srv);
+	t0 = h_now_ms();
+	/* 2.2 s of nothing, unscaled: valgrind's run skips the measure. */
+	cr_assert(h_line(srv, 2200) == NULL, "the server logged a line with "
+	    "no request: %s", h_stdout(srv));
+	h_expect_sleeping(srv, cpu0, t0, "waiting 2200 ms for a datagram "
+	    "that did not come");
+	check_reply(srv, port, fd, "127.0.0.1", "127.0.0.1", "t", 1, NULL,
+	    "a request after an idle while");
+	h_expect_clean_stop(srv, SIGTERM);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Bytes of any value and sizes past every buffer. */
+
+Test(daytime_server, m_text_of_the_bytes_1_to_255)
+{
+	static char text[256];
+	uint16_t port;
+	struct h_proc *srv;
+	int fd;
+
+	/* Every byte but NUL, which no argument can hold: control bytes,
+	 * quote, backslash, % (a format string's), and 0x80 to 0xff. */
+	for (int i = 1; i < 256; i++)
+		text[i - 1] = (char)i;
+	srv = start(text, "::1", &port);
+	fd = h_udp_open("::1");
+	check_reply(srv, port, fd, "::1", "::1", "?", 1, text,
+	    "-m with the 255 bytes 01 to ff");
+	h_expect_clean_stop(srv, SIGTERM);
+}
+
+/*
+ * Requests past the reference's 512-byte buffer and the sizes a student
+ * picks (1 KiB, 4 KiB), up to the largest datagram of each family: the
+ * log counts every byte, filled with a pattern so that no byte is 0 by
+ * chance.
+ */
+Test(daytime_server, counts_every_byte_of_large_requests)
+{
+	static unsigned char big[NET_MAX_UDP6];
+	static const size_t sizes[] = { 513, 1025, 4097, NET_MAX_UDP4 };
+	uint16_t port;
+	struct h_proc *srv = start(NULL, NULL, &port);
+	int v4 = h_udp_open("127.0.0.1");
+	int v6 = h_udp_open("::1");
+	char label[96];
+
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (unsigned char)(i * 7 + 1);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		snprintf(label, sizeof(label), "a request of %zu bytes over "
+		    "IPv4", sizes[i]);
+		check_reply(srv, port, v4, "127.0.0.1", "::ffff:127.0.0.1",
+		    big, sizes[i], NULL, label);
+	}
+	check_reply(srv, port, v6, "::1", "::1", big, NET_MAX_UDP6, NULL,
+	    "a request of 65527 bytes over IPv6, the largest it carries");
+	h_expect_clean_stop(srv, SIGTERM);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Exit statuses. */
+
+/* What err(3) starts a line with: the last part of argv[0]. */
+static const char *
+program_name(void)
+{
+	const char *slash = strrchr(h_lab_program(), '/');
+
+	return slash != NULL ? slash + 1 : h_lab_program();
+}
+
+Test(daytime_server, a_port_in_use_exits_1)
+{
+	int holder = h_udp_open("127.0.0.1");
+	char want[160];
+	char arg[8];
+	struct h_proc *p;
+	int status;
+
+	/* We hold the port for the whole test: bind must fail. */
+	snprintf(arg, sizeof(arg), "%u", (unsigned)h_udp_port(holder));
+	p = h_spawn((char *[]){ (char *)h_lab_program(), "127.0.0.1", arg,
+	    NULL }, &(struct h_opts){ .wrap = true });
+	status = h_wait(p, h_ms(5000));
+	cr_assert_eq(status, 1, "with its port already taken, the server "
+	    "should fail to bind and exit 1; %s", h_ending(p));
+	snprintf(want, sizeof(want), "%s: bind: Address already in use\n",
+	    program_name());
+	cr_assert_str_eq(h_stderr(p), want, "with its port already taken, "
+	    "stderr should be the one line \"%.*s\" (err(1, \"bind\")); got "
+	    "\"%s\"", (int)strlen(want) - 1, want, h_stderr(p));
+	cr_assert_str_eq(h_stdout(p), "", "a server that could not bind "
+	    "should print nothing on stdout; it printed: %s", h_stdout(p));
+	close(holder);
+}
+
+Test(daytime_server, a_usage_error_wins_over_an_unresolvable_host)
+{
+	static char text[NET_MAX_UDP4 + 2];
+
+	memset(text, 'z', NET_MAX_UDP4 + 1);
+	h_expect_usage((char *[]){ (char *)h_lab_program(), H_BAD_HOST,
+	    "65536", NULL }, USAGE, "port 65536 and a host that does not "
+	    "resolve (the usage error comes first)");
+	h_expect_usage((char *[]){ (char *)h_lab_program(), "-m", text,
+	    H_BAD_HOST, "0", NULL }, USAGE, "-m and 65508 bytes, and a host "
+	    "that does not resolve (the usage error comes first)");
+	h_expect_usage((char *[]){ (char *)h_lab_program(), "-t", H_BAD_HOST,
+	    "13x", "extra", NULL }, USAGE, "an unknown option, a host that "
+	    "does not resolve, a bad port and an extra argument");
+}
+
+/* ---------------------------------------------------------------------- */
+/* In a network namespace of our own (unshare -rn), where the test may set
+ * up links, sysctls and raw sockets: the tests of suite
+ * daytime_server_netns run only there. */
+
+TestSuite(daytime_server_netns, .init = h_init, .fini = h_cleanup,
+    .timeout = H_TEST_TIMEOUT);
+
+/* Two links, each a veth pair, with the same link-local address. */
+#define TWO_LINKS "ip link add v0 type veth peer name v1 && " \
+	"ip link add w0 type veth peer name w1 && " \
+	"for d in v0 v1 w0 w1; do ip link set $d up || exit 1; done && " \
+	"ip -6 addr add fe80::1/64 dev v0 nodad && " \
+	"ip -6 addr add fe80::1/64 dev w0 nodad"
+
+static void
+only_in_netns(const char *outer)
+{
+	if (!h_in_netns())
+		cr_skip_test("runs only inside the namespace that %s makes",
+		    outer);
+}
+
+Test(daytime_server, serves_ipv4_without_host_also_when_bindv6only_is_1)
+{
+	h_rerun_in_netns("daytime_server::"
+	    "serves_ipv4_without_host_also_when_bindv6only_is_1",
+	    "echo 1 > /proc/sys/net/ipv6/bindv6only",
+	    "daytime_server/without_host_*");
+}
+
+Test(daytime_server, tells_apart_link_local_senders_on_two_links)
+{
+	h_rerun_in_netns("daytime_server::"
+	    "tells_apart_link_local_senders_on_two_links", TWO_LINKS,
+	    "daytime_server_netns/link_local_*");
+}
+
+Test(daytime_server_netns, link_local_senders_on_two_links_are_two)
+{
+	uint16_t port;
+	struct h_proc *srv;
+	int a;
+	int b;
+
+	only_in_netns("daytime_server::"
+	    "tells_apart_link_local_senders_on_two_links");
+	srv = start(NULL, NULL, &port);
+	a = h_udp_open("fe80::1%v0");
+	b = h_udp_open_port("fe80::1%w0", h_udp_port(a));
+	bystander = b;
+	check_reply(srv, port, a, "fe80::1%v0", "fe80::1%v0", "via v0", 6,
+	    NULL, "a request from fe80::1 on link v0");
+	bystander = a;
+	check_reply(srv, port, b, "fe80::1%w0", "fe80::1%w0", "via w0", 6,
+	    NULL, "a request from fe80::1, the same port, on link w0");
+	bystander = -1;
+	h_expect_clean_stop(srv, SIGTERM);
+}
+
+Test(daytime_server, warns_when_a_reply_cannot_be_sent_and_goes_on)
+{
+	h_rerun_in_netns("daytime_server::"
+	    "warns_when_a_reply_cannot_be_sent_and_goes_on", "",
+	    "daytime_server_netns/reply_to_port_0_*");
+}
+
+/*
+ * A UDP datagram from source port 0, which no UDP socket can send: a raw
+ * socket (CAP_NET_RAW, ours in the namespace) writes the UDP header
+ * itself, and the kernel adds the IPv4 one.  Checksum 0: none, which
+ * IPv4 allows.
+ */
+static void
+send_from_port_0(uint16_t port, const void *data, size_t len)
+{
+	unsigned char packet[64];
+	uint16_t header[4] = { 0, htons(port), htons((uint16_t)(8 + len)),
+		0 };
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_RAW, IPPROTO_UDP);
+
+	cr_assert(fd != -1, "socket SOCK_RAW: %s", strerror(errno));
+	cr_assert(len + 8 <= sizeof(packet), "test: datagram too long");
+	memcpy(packet, header, 8);
+	memcpy(packet + 8, data, len);
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert(sendto(fd, packet, 8 + len, 0, (struct sockaddr *)&to,
+	    sizeof(to)) == (ssize_t)(8 + len), "sendto (raw): %s",
+	    strerror(errno));
+	close(fd);
+}
+
+Test(daytime_server_netns, reply_to_port_0_fails_with_a_warning)
+{
+	char warning[160];
+	uint16_t port;
+	struct h_proc *srv;
+	int fd;
+
+	only_in_netns("daytime_server::"
+	    "warns_when_a_reply_cannot_be_sent_and_goes_on");
+	snprintf(warning, sizeof(warning), "%s: sendto 127.0.0.1 port 0: "
+	    "Invalid argument\n", program_name());
+	srv = start(NULL, "127.0.0.1", &port);
+	fd = h_udp_open("127.0.0.1");
+	send_from_port_0(port, "time?", 5);
+	cr_assert(h_stderr_has(srv, "\n", h_ms(3000)), "a request from port "
+	    "0 drew no warning within %ld ms: its reply cannot be sent "
+	    "(sendto to port 0 fails with EINVAL), and the server should say "
+	    "so with warn(). Check what sendto() returns. Its stdout: "
+	    "%.300s; %s", h_ms(3000), h_stdout(srv), h_ending(srv));
+	/* The next line must be the next request's: none for the failure. */
+	check_reply(srv, port, fd, "127.0.0.1", "127.0.0.1", "and me?", 7,
+	    NULL, "a request after one from port 0, whose reply could not "
+	    "be sent: the server should warn and serve on (warn(), not "
+	    "err()), with no log line for the reply it could not send");
+	cr_assert_str_eq(h_stderr(srv), warning, "a reply to port 0 cannot "
+	    "be sent; stderr should be the one line \"%.*s\" (warn(\"sendto "
+	    "%%s port %%s\", ...)); got \"%s\"", (int)strlen(warning) - 1,
+	    warning, h_stderr(srv));
+	h_expect_clean_stop(srv, SIGTERM);
+}
+
+Test(daytime_server, binds_port_65535)
+{
+	h_rerun_in_netns("daytime_server::binds_port_65535", "",
+	    "daytime_server_netns/port_65535_*");
+}
+
+/* In a namespace of our own, no one else can hold port 65535. */
+Test(daytime_server_netns, port_65535_is_the_highest)
+{
+	uint16_t port;
+	struct h_proc *srv;
+	int fd;
+
+	only_in_netns("daytime_server::binds_port_65535");
+	cr_assert(setenv("TZ", SERVER_TZ, 1) == 0, "setenv");
+	srv = h_server_cmd((char *[]){ (char *)h_lab_program(), "127.0.0.1",
+	    "65535", NULL }, true, &port);
+	cr_assert_eq(port, 65535, "started with port 65535, the server should "
+	    "bind it and say so; its first line ends \"port %u\"", port);
+	fd = h_udp_open("127.0.0.1");
+	check_reply(srv, port, fd, "127.0.0.1", "127.0.0.1", "top?", 4, NULL,
+	    "a request to port 65535");
+	h_expect_clean_stop(srv, SIGTERM);
 }
