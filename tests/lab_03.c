@@ -677,8 +677,8 @@ Test(checked_client, accepts_the_bounds_of_port_and_timeout)
 		cr_assert(status != 2 && line != NULL &&
 		    strcmp(line, want) == 0, "checked-client -t 1 127.0.0.1 "
 		    "%s hi: ports go from 1 to 65535, both included, so the "
-		    "first line should be\n  %s\ngot\n  %s\n%s", ports[i], want, line ? line : "(no line)",
-		    h_ending(c));
+		    "first line should be\n  %s\ngot\n  %s\n%s", ports[i],
+		    want, line ? line : "(no line)", h_ending(c));
 	}
 	snprintf(sport, sizeof(sport), "%u", (unsigned)h_udp_port(srv));
 	{
