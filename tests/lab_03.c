@@ -770,24 +770,28 @@ Test(checked_client, prints_each_line_as_it_happens)
 /*
  * Each message has its own timeout, from its own sending: the first is
  * answered 400 ms late (of 700), and the second must still get 700 ms.
+ * Both stretch with UDPLAB_TIME_FACTOR, so that a slow client (valgrind)
+ * still gets its reply in time.
  */
 Test(checked_client, every_message_gets_its_whole_timeout)
 {
 	static const char *const msgs[] = { "one", "two", NULL };
+	const long t = 700 * h_time_factor();
+	const long pause = 400 * h_time_factor();
 	int srv = h_udp_open("127.0.0.1");
 	uint16_t sport = h_udp_port(srv);
-	struct h_proc *c = start_client(700, "127.0.0.1", sport, msgs, NULL,
-	    0);
+	struct h_proc *c = start_client(t, "127.0.0.1", sport, msgs, NULL, 0);
 	struct sockaddr_storage from;
 	char got[16];
+	char want[64];
 	uint16_t cport;
 	long asked;
 	long waited;
 	const char *line;
 
 	cport = expect_message(c, srv, "one", "the first message");
-	/* 400 ms of silence, which is also a check that nothing comes. */
-	cr_assert(h_udp_recv(srv, got, sizeof(got), 400, &from) == -1,
+	/* A pause, which is also a check that nothing else comes. */
+	cr_assert(h_udp_recv(srv, got, sizeof(got), pause, &from) == -1,
 	    "the client sent another datagram before \"one\" was answered "
 	    "or timed out: one message at a time");
 	h_udp_send(srv, "127.0.0.1", cport, "1", 1);
@@ -795,20 +799,21 @@ Test(checked_client, every_message_gets_its_whole_timeout)
 	expect_message(c, srv, "two", "the second message");
 	expect_sent(c, 3, "127.0.0.1", sport, "the first message");
 	expect_received(c, "1", 1, "127.0.0.1", sport, "the first reply, "
-	    "400 ms after the message, with -t 700");
+	    "4/7 of the timeout after the message");
 	expect_sent(c, 3, "127.0.0.1", sport, "the second message");
-	line = h_line(c, 700 + h_ms(SHOW_MS));
+	line = h_line(c, t + h_ms(SHOW_MS));
 	waited = h_now_ms() - asked;
-	cr_assert(line != NULL && strcmp(line, "no reply within 700 ms") == 0,
-	    "the second message was never answered: expected \"no reply "
-	    "within 700 ms\", got \"%s\"; %s", line ? line : "(no line)",
-	    h_ending(c));
+	snprintf(want, sizeof(want), "no reply within %ld ms", t);
+	cr_assert(line != NULL && strcmp(line, want) == 0, "the second "
+	    "message was never answered: expected \"%s\", got \"%s\"; %s",
+	    want, line ? line : "(no line)", h_ending(c));
 	/* 10 ms for the two clocks' rounding. */
-	cr_assert(waited >= 700 - 10, "with -t 700, \"one\" was answered "
-	    "after 400 ms, and the client gave up on \"two\" %ld ms after it "
+	cr_assert(waited >= t - 10, "with -t %ld, \"one\" was answered "
+	    "after %ld ms, and the client gave up on \"two\" %ld ms after it "
 	    "was sent: each message gets its whole timeout, counted from its "
 	    "own sending. Was the deadline fixed once, for all messages? "
-	    "Call net_deadline() when each message is sent", waited);
+	    "Call net_deadline() when each message is sent", t, pause,
+	    waited);
 	cr_assert(exit_status(c, "after its last message") == 1, "the second "
 	    "message got no reply: the exit status should be 1; %s",
 	    h_ending(c));
@@ -902,8 +907,10 @@ Test(checked_client, a_timeout_is_not_moved_by_the_wall_clock)
 	int srv = h_udp_open("127.0.0.1");
 	uint16_t sport = h_udp_port(srv);
 	int stranger = h_udp_open("127.0.0.1");
-	struct h_proc *c = start_client(1500, "127.0.0.1", sport, msgs, NULL,
-	    0);
+	/* Long enough for a slow client (valgrind) to see both strangers. */
+	const long t = 1500 * h_time_factor();
+	struct h_proc *c = start_client(t, "127.0.0.1", sport, msgs, NULL, 0);
+	char want[64];
 	const char *line;
 	uint16_t cport;
 	long asked;
@@ -917,14 +924,14 @@ Test(checked_client, a_timeout_is_not_moved_by_the_wall_clock)
 	stranger_says(c, stranger, cport, "tock", "a stranger's datagram, "
 	    "just after the wall clock jumped an hour forward");
 	line = h_line(c, 300);
-	cr_assert(line == NULL, "with -t 1500, the wall clock jumped an hour "
+	cr_assert(line == NULL, "with -t %ld, the wall clock jumped an hour "
 	    "forward while the client waited for the reply to \"one\", and "
 	    "then it printed \"%s\" at once: its deadline is on the wall "
 	    "clock. Setting the date must not move it: use CLOCK_MONOTONIC "
-	    "(net_deadline() and net_ms_left() do)", line);
+	    "(net_deadline() and net_ms_left() do)", t, line);
 	h_udp_send(srv, "127.0.0.1", cport, "1", 1);
 	expect_received(c, "1", 1, "127.0.0.1", sport, "the reply to \"one\", "
-	    "400 ms after it was sent, with -t 1500");
+	    "before its timeout");
 
 	expect_message(c, srv, "two", "the second message");
 	asked = h_now_ms();
@@ -934,16 +941,17 @@ Test(checked_client, a_timeout_is_not_moved_by_the_wall_clock)
 	h_move_wall_clock(clock, "-3600");
 	stranger_says(c, stranger, cport, "tock", "a stranger's datagram, "
 	    "just after the wall clock jumped two hours back");
-	line = h_line(c, 1500 + h_ms(1000));
+	line = h_line(c, t + h_ms(1000));
 	waited = h_now_ms() - asked;
-	cr_assert(line != NULL, "with -t 1500, the wall clock jumped two "
+	cr_assert(line != NULL, "with -t %ld, the wall clock jumped two "
 	    "hours back while the client waited for the reply to \"two\", "
 	    "and %ld ms after sending it was still waiting: its deadline is "
 	    "on the wall clock, which now says it has hours to go. Use "
-	    "CLOCK_MONOTONIC (net_deadline() and net_ms_left() do)", waited);
-	cr_assert(strcmp(line, "no reply within 1500 ms") == 0, "\"two\" got "
-	    "no reply: expected \"no reply within 1500 ms\", got \"%s\"",
-	    line);
+	    "CLOCK_MONOTONIC (net_deadline() and net_ms_left() do)", t,
+	    waited);
+	snprintf(want, sizeof(want), "no reply within %ld ms", t);
+	cr_assert(strcmp(line, want) == 0, "\"two\" got no reply: expected "
+	    "\"%s\", got \"%s\"", want, line);
 	cr_assert(exit_status(c, "after its last message") == 1, "\"two\" got "
 	    "no reply: the exit status should be 1; %s", h_ending(c));
 }
