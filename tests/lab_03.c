@@ -58,6 +58,30 @@ start_client(long timeout_ms, const char *host, uint16_t port,
 	    .stdin_data = input, .stdin_len = input_len });
 }
 
+/*
+ * What a wrong line's look says about its cause, or "".  An address shown
+ * as :: or 0.0.0.0 is one recvfrom() never filled in; "ffffff" in an
+ * escape is a byte that went through a signed char.
+ */
+static const char *
+line_hint(const char *line)
+{
+	if (line == NULL)
+		return "";
+	if (strstr(line, " from :: port ") != NULL ||
+	    strstr(line, " from 0.0.0.0 port ") != NULL)
+		return "An address printed as :: (or 0.0.0.0) is one "
+		    "recvfrom() never filled in: the address length passed "
+		    "to recvfrom() "
+		    "(or to getnameinfo) is wrong; set it to sizeof(from) "
+		    "before each call, and pass on what recvfrom() leaves "
+		    "there.\n";
+	if (strstr(line, "\\xffffff") != NULL)
+		return "A byte shown as \\xffffff80 went through a signed "
+		    "char: escape the bytes as unsigned char.\n";
+	return "";
+}
+
 /* The client's next line, which must be want; what says which line. */
 static void
 expect_line(struct h_proc *c, const char *want, const char *what)
@@ -65,8 +89,8 @@ expect_line(struct h_proc *c, const char *want, const char *what)
 	const char *line = h_line(c, h_ms(SHOW_MS));
 
 	cr_assert(line != NULL && strcmp(line, want) == 0,
-	    "%s: expected the line\n  %s\ngot\n  %s\n(stderr: %s)", what,
-	    want, line ? line : "(no line)", h_stderr(c));
+	    "%s: expected the line\n  %s\ngot\n  %s\n%s(stderr: %s)", what,
+	    want, line ? line : "(no line)", line_hint(line), h_stderr(c));
 }
 
 /*
@@ -283,7 +307,8 @@ check_stranger_to(const char *host, const char *stranger_host,
 	    stranger_host, xport);
 	cr_assert(strcmp(line, want) == 0, "a stranger on %s port %u (%s) "
 	    "answered \"hello\" before the server: expected the line\n  %s\n"
-	    "got\n  %s\n%s", stranger_host, xport, who, want, line,
+	    "got\n  %s\n%s%s", stranger_host, xport, who, want, line,
+	    line_hint(line),
 	    strncmp(line, "received ", 9) == 0 ? "The stranger's datagram "
 	    "was never reported: a connect()ed socket drops it silently, "
 	    "and this lab asks you to see it and say so." : "");
@@ -340,8 +365,8 @@ expect_bytes_line(struct h_proc *c, const char *want, const char *what)
 	size_t head = (size_t)(strstr(want, ": \"") - want);
 
 	cr_assert(line != NULL && strcmp(line, want) == 0,
-	    "%s: expected\n  %s\ngot\n  %s\n%s", what, want,
-	    line ? line : "(no line)",
+	    "%s: expected\n  %s\ngot\n  %s\n%s%s", what, want,
+	    line ? line : "(no line)", line_hint(line),
 	    line != NULL && strncmp(line, want, head) == 0 ?
 	    "Print all n bytes recvfrom() returned, escaped; strlen() stops "
 	    "at the NUL." : "");
