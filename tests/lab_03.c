@@ -772,8 +772,9 @@ Test(checked_client, prints_each_line_as_it_happens)
 	static const char *const msgs[] = { "wait", NULL };
 	int srv = h_udp_open("127.0.0.1");
 	uint16_t sport = h_udp_port(srv);
-	struct h_proc *c = start_client(5000, "127.0.0.1", sport, msgs, NULL,
-	    0);
+	/* Longer than the wait for the line, however stretched. */
+	const long t = 5000 * h_time_factor();
+	struct h_proc *c = start_client(t, "127.0.0.1", sport, msgs, NULL, 0);
 	struct sockaddr_storage from;
 	char got[16];
 	const char *line;
@@ -781,10 +782,10 @@ Test(checked_client, prints_each_line_as_it_happens)
 	expect_request(c, srv, got, sizeof(got), &from, "the message \"wait\"");
 	line = h_line(c, h_ms(2000));
 	cr_assert(line != NULL, "the client sent \"wait\" and printed nothing "
-	    "in %ld ms while it waited for the reply (with -t 5000): "
+	    "in %ld ms while it waited for the reply (with -t %ld): "
 	    "standard output is line-buffered, each line shows as it "
 	    "happens. stdout to a pipe is fully buffered unless you say "
-	    "setvbuf(stdout, NULL, _IOLBF, 0) first; %s", h_ms(2000),
+	    "setvbuf(stdout, NULL, _IOLBF, 0) first; %s", h_ms(2000), t,
 	    h_ending(c));
 	h_udp_send(srv, "127.0.0.1", h_sockaddr_port(&from), "done", 4);
 	expect_received(c, "done", 4, "127.0.0.1", sport, "the reply");
@@ -1293,9 +1294,11 @@ Test(checked_client, exits_1_however_many_messages_time_out)
 	int srv = h_udp_open("127.0.0.1");
 	uint16_t sport = h_udp_port(srv);
 	int stranger = h_udp_open("127.0.0.1");
-	struct h_proc *c = start_client(200, "127.0.0.1", sport, msgs, NULL,
-	    0);
+	/* Long enough for a slow client (valgrind) to see the stranger. */
+	const long t = 200 * h_time_factor();
+	struct h_proc *c = start_client(t, "127.0.0.1", sport, msgs, NULL, 0);
 	char want[128];
+	char none[64];
 	int status;
 
 	h_udp_send(stranger, "127.0.0.1", expect_message(c, srv, "one",
@@ -1303,15 +1306,16 @@ Test(checked_client, exits_1_however_many_messages_time_out)
 	expect_message(c, srv, "two", "the second message");
 	expect_message(c, srv, "three", "the third message");
 	status = exit_status(c, "after its three messages timed out");
+	snprintf(none, sizeof(none), "no reply within %ld ms", t);
 	expect_sent(c, 3, "127.0.0.1", sport, "the first message");
 	datagram_line(want, sizeof(want), "ignored", "noise", 5, "127.0.0.1",
 	    h_udp_port(stranger));
 	expect_line(c, want, "a stranger answered the first message");
-	expect_line(c, "no reply within 200 ms", "the first message");
+	expect_line(c, none, "the first message");
 	expect_sent(c, 3, "127.0.0.1", sport, "the second message");
-	expect_line(c, "no reply within 200 ms", "the second message");
+	expect_line(c, none, "the second message");
 	expect_sent(c, 5, "127.0.0.1", sport, "the third message");
-	expect_line(c, "no reply within 200 ms", "the third message");
+	expect_line(c, none, "the third message");
 	cr_assert(status == 1, "three messages timed out (and a stranger "
 	    "answered one): the exit status should be 1, however many timed "
 	    "out, got %d%s", status, status == 3 ? ": the number of "
