@@ -1322,3 +1322,49 @@ Test(checked_client, exits_1_however_many_messages_time_out)
 	    "unanswered messages is no exit status (2 would be a usage "
 	    "error, 256 would be 0)" : "");
 }
+
+/*
+ * A host given by name: the lines show the address it resolved to,
+ * numeric, and the client sends to the first address getaddrinfo gives
+ * (the test asks getaddrinfo the same question, and listens there only).
+ */
+Test(checked_client, prints_the_address_a_name_resolved_to)
+{
+	static const char *const msgs[] = { "hello", NULL };
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
+		.ai_flags = AI_NUMERICSERV };
+	struct addrinfo *ai;
+	struct net_addrstr first;
+	struct sockaddr_storage from;
+	struct h_proc *c;
+	char got[16];
+	char want[128];
+	const char *line;
+	uint16_t sport;
+	int srv;
+
+	if (getaddrinfo("localhost", "9", &hints, &ai) != 0)
+		h_skip("checked_client::prints_the_address_a_name_resolved_to",
+		    "it needs the name localhost, which does not resolve here");
+	cr_assert(getnameinfo(ai->ai_addr, ai->ai_addrlen, first.host,
+	    sizeof(first.host), NULL, 0, NI_NUMERICHOST) == 0, "getnameinfo");
+	freeaddrinfo(ai);
+	srv = h_udp_open(first.host);
+	sport = h_udp_port(srv);
+	c = start_client(0, "localhost", sport, msgs, NULL, 0);
+	expect_request(c, srv, got, sizeof(got), &from, "checked-client "
+	    "localhost PORT hello: the message, to localhost's first address");
+	h_udp_send(srv, first.host, h_sockaddr_port(&from), "hi", 2);
+	snprintf(want, sizeof(want), "sent 5 bytes to %s port %u", first.host,
+	    (unsigned)sport);
+	line = h_line(c, h_ms(SHOW_MS));
+	cr_assert(line != NULL && strcmp(line, want) == 0, "checked-client "
+	    "localhost %u hello: expected the line\n  %s\ngot\n  %s\nADDR is "
+	    "the address the name resolved to, numeric, as net_addrstr() "
+	    "prints it; not the host as given on the command line; %s",
+	    (unsigned)sport, want, line ? line : "(no line)", h_ending(c));
+	expect_received(c, "hi", 2, first.host, sport, "the reply from "
+	    "localhost's first address");
+	cr_assert(exit_status(c, "after its reply") == 0, "the message got "
+	    "its reply: the exit status should be 0; %s", h_ending(c));
+}
