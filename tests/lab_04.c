@@ -117,8 +117,8 @@ logged(struct h_proc *srv, const char *shown_as, unsigned cport,
 		const char *from = line ? strstr(line, " bytes from ") : NULL;
 
 		if (len == 0 && line == NULL)
-			hint = "An empty datagram is a datagram too: log it and "
-			    "echo it (lesson 04).";
+			hint = "An empty datagram is a datagram too: log it "
+			    "and echo it (lesson 04).";
 		else if (line == NULL)
 			hint = h_ending(srv);
 		else if (strncmp(line, "received ", 9) == 0 && said < len &&
@@ -130,8 +130,8 @@ logged(struct h_proc *srv, const char *shown_as, unsigned cport,
 		else if (strncmp(line, "received ", 9) == 0 && from != NULL &&
 		    strncmp(shown_as, "::ffff:", 7) == 0 &&
 		    strncmp(from + 12, shown_as + 7, strlen(shown_as + 7)) == 0)
-			hint = "A server without a host binds ::, IPv6 and IPv4 "
-			    "at once, and an IPv4 source then comes as "
+			hint = "A server without a host binds ::, IPv6 and "
+			    "IPv4 at once, and an IPv4 source then comes as "
 			    "::ffff:a.b.c.d: is it bound to 0.0.0.0 instead?";
 		else if (strncmp(line, "received ", 9) == 0 && from != NULL &&
 		    strncmp(from + 12, shown_as, strlen(shown_as)) != 0)
@@ -145,7 +145,8 @@ logged(struct h_proc *srv, const char *shown_as, unsigned cport,
 		    strpbrk(line, "\x01\x7f") != NULL)
 			hint = "The line is cut short or holds a raw control "
 			    "byte: the datagram's bytes were printed as they "
-			    "are. Print all n of them with net_print_escaped().";
+			    "are. Print all n of them with "
+			    "net_print_escaped().";
 		cr_assert_fail("%s: the server should log it as\n  %.300s%s\n"
 		    "got\n  %.300s%s\n%s", what, received,
 		    strlen(received) > 300 ? "..." : "",
