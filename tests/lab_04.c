@@ -944,7 +944,9 @@ Test(safe_echo, a_quiet_second_refills_the_whole_burst)
 	    "1000 ms of quiet earned 10 tokens: the next 10 datagrams should "
 	    "be echoed, but only %d were before one was dropped. Is the "
 	    "time read when each datagram arrives (after the wait, not "
-	    "before it), and are per_second tokens a second added?", echoed);
+	    "before it), are both fields of struct timespec counted (tv_sec "
+	    "and tv_nsec), and are per_second tokens a second added?",
+	    echoed);
 	expect_summary(srv, SIGTERM, "SIGTERM", tally);
 }
 
@@ -1056,6 +1058,8 @@ Test(safe_echo, a_long_quiet_spell_refills_the_bucket)
 	 * server, 43 s of quiet, without the wait.  43 s is 10 times 2^32
 	 * ns and 50 ms: an elapsed time kept in 32 bits of nanoseconds
 	 * wraps to 50 ms, and tv_nsec's difference alone says much the same.
+	 * Then 2147484 s more, 24.9 days: more milliseconds than an int
+	 * holds (2^31 - 1 of them make 24.86 days).
 	 */
 	cr_assert(unsetenv("FAKETIME_DONT_FAKE_MONOTONIC") == 0, "unsetenv");
 	srv = start_server(10, 10, "127.0.0.1", &port);
@@ -1071,6 +1075,16 @@ Test(safe_echo, a_long_quiet_spell_refills_the_bucket)
 	    "the last refill kept in 32 bits of nanoseconds (they wrap "
 	    "after 4.29 s), or only tv_nsec's difference used? Take both "
 	    "fields of struct timespec, in a double or 64 bits", echoed);
+	drain(srv, port, fd, 10, "-r 10 -b 10", tally);
+	h_move_wall_clock(clock, "+2147527");
+	echoed = echoed_until_a_drop(srv, port, fd, "-r 10 -b 10, after 24.9 "
+	    "days of quiet", 10, tally);
+	cr_assert(echoed == 10, "with -r 10 -b 10 the burst was spent, then "
+	    "2147484 s (24.9 days) passed on CLOCK_MONOTONIC (the test moves "
+	    "it with libfaketime): the bucket should be full again, but only "
+	    "%d datagrams were echoed before one was dropped. Is the time "
+	    "since the last refill kept in an int of milliseconds? 2^31 ms "
+	    "are 24.86 days; keep seconds in a double, or 64 bits", echoed);
 	expect_summary(srv, SIGTERM, "SIGTERM", tally);
 }
 
