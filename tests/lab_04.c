@@ -1424,3 +1424,34 @@ Test(safe_echo_netns, an_echo_to_an_unreachable_source_fails)
 	/* The failed one counts as received, neither echoed nor dropped. */
 	expect_summary_with(srv, SIGTERM, "SIGTERM", tally, 1);
 }
+
+Test(safe_echo, port_65535_is_a_port)
+{
+	h_rerun_in_netns("safe_echo::port_65535_is_a_port", "",
+	    "safe_echo_netns/binds_port_65535");
+}
+
+Test(safe_echo_netns, binds_port_65535)
+{
+	static const unsigned long none[NOUTCOMES] = { 0 };
+	struct h_proc *p;
+	const char *line;
+
+	if (!h_in_netns())
+		cr_skip_test("runs only inside the namespace that safe_echo::"
+		    "port_65535_is_a_port makes");
+	/* A namespace of our own: nothing else can hold the port here. */
+	p = h_spawn((char *[]){ (char *)h_lab_program(), "127.0.0.1", "65535",
+	    NULL }, &(struct h_opts){ .wrap = true });
+	line = h_line(p, h_ms(SHOW_MS));
+	if (line == NULL)
+		h_wait(p, h_ms(1000));
+	cr_assert(line != NULL && strcmp(line, "starting up on 127.0.0.1 port "
+	    "65535") == 0, "\"safe-echo 127.0.0.1 65535\": LAB.md allows ports "
+	    "0 to 65535, and 65535 was free; the first line should be "
+	    "\"starting up on 127.0.0.1 port 65535\", got \"%s\"; %s",
+	    line ? line : "(no line)", h_ending(p));
+	line = h_line(p, h_ms(SHOW_MS));
+	cr_assert(line != NULL, "no second line: %s", h_ending(p));
+	expect_summary(p, SIGTERM, "SIGTERM", none);
+}
