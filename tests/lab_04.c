@@ -121,6 +121,10 @@ logged(struct h_proc *srv, const char *shown_as, unsigned cport,
 			    "and echo it (lesson 04).";
 		else if (line == NULL)
 			hint = h_ending(srv);
+		else if (strstr(line, "\\xffffff") != NULL)
+			hint = "A byte shown as \\xffffffNN (ffffff80 for 0x80) "
+			    "is a signed char, widened with its sign: read the "
+			    "bytes as unsigned char (net_print_escaped does).";
 		else if (strncmp(line, "received ", 9) == 0 && said < len &&
 		    len > 1024)
 			hint = "It says fewer bytes than were sent: recvfrom() "
