@@ -10,7 +10,14 @@
  * Ports below 1024 need privilege.  The test that uses them runs this
  * same runner again inside its own user and network namespace
  * ("unshare -rn", then "ip link set lo up"), where it may bind them; the
- * tests of suite safe_echo_netns run only there.
+ * tests of suite safe_echo_netns run only there, each in the namespace
+ * one safe_echo test makes for it: one with net.ipv6.bindv6only set, one
+ * with two links that carry the same fe80::1, one where a raw socket may
+ * forge a source that no route leads back to.
+ *
+ * The clock tests move the server's clocks with libfaketime: the wall
+ * clock, which must change nothing, and CLOCK_MONOTONIC, which stands in
+ * for a quiet spell too long to wait for.
  */
 #include <criterion/criterion.h>
 
