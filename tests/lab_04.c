@@ -10,11 +10,22 @@
  * Ports below 1024 need privilege.  The test that uses them runs this
  * same runner again inside its own user and network namespace
  * ("unshare -rn", then "ip link set lo up"), where it may bind them; the
- * tests of suite safe_echo_netns run only there.
+ * tests of suite safe_echo_netns run only there, each in the namespace
+ * one safe_echo test makes for it: one with net.ipv6.bindv6only set, one
+ * with two links that carry the same fe80::1, one where a raw socket may
+ * forge a source that no route leads back to.
+ *
+ * The clock tests move the server's clocks with libfaketime: the wall
+ * clock, which must change nothing, and CLOCK_MONOTONIC, which stands in
+ * for a quiet spell too long to wait for.
  */
 #include <criterion/criterion.h>
 
 #include <errno.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -73,9 +84,12 @@ start_server(long r, long b, const char *host, uint16_t *port)
 	snprintf(want, sizeof(want), "limit %ld datagrams per second per "
 	    "address, burst %ld", r > 0 ? r : 10, b > 0 ? b : 20);
 	line = h_line(srv, h_ms(SHOW_MS));
+	if (line == NULL)
+		h_wait(srv, h_ms(500));
 	cr_assert(line != NULL && strcmp(line, want) == 0,
-	    "the second line should be\n  %s\ngot\n  %s", want,
-	    line ? line : "(no line)");
+	    "the second line should be\n  %s\ngot\n  %s%s%s", want,
+	    line ? line : "(no line)", line ? "" : "\n",
+	    line ? "" : h_ending(srv));
 	return srv;
 }
 
@@ -89,20 +103,75 @@ logged(struct h_proc *srv, const char *shown_as, unsigned cport,
     const void *data, size_t len, const char *what)
 {
 	char *escaped = h_escape(data, len);
+	/* The received line of the largest datagram runs to 260 KiB. */
+	size_t cap = strlen(escaped) + 256;
+	char *received = malloc(cap);
 	char want[512];
 	const char *line;
 
-	snprintf(want, sizeof(want), "received %zu bytes from %s port %u: "
-	    "\"%s\"", len, shown_as, cport, escaped);
+	cr_assert(received != NULL, "malloc");
+	snprintf(received, cap, "received %zu bytes from %s port %u: \"%s\"",
+	    len, shown_as, cport, escaped);
 	free(escaped);
 	line = h_line(srv, h_ms(SHOW_MS));
-	cr_assert(line != NULL && strcmp(line, want) == 0, "%s: the server "
-	    "should log it as\n  %s\ngot\n  %s", what, want,
-	    line ? line : "(no line)");
+	if (line == NULL)
+		h_wait(srv, h_ms(500));
+	if (line == NULL || strcmp(line, received) != 0) {
+		unsigned long said = line ? strtoul(line + strcspn(line,
+		    "0123456789"), NULL, 10) : 0;
+		const char *hint = "";
+
+		const char *from = line ? strstr(line, " bytes from ") : NULL;
+
+		if (len == 0 && line == NULL)
+			hint = "An empty datagram is a datagram too: log it "
+			    "and echo it (lesson 04).";
+		else if (line == NULL)
+			hint = h_ending(srv);
+		else if (strstr(line, "\\xffffff") != NULL)
+			hint = "A byte shown as \\xffffffNN (ffffff80 for 0x80) "
+			    "is a signed char, widened with its sign: read the "
+			    "bytes as unsigned char (net_print_escaped does).";
+		else if (strncmp(line, "received ", 9) == 0 && said < len &&
+		    len > 1024)
+			hint = "It says fewer bytes than were sent: recvfrom() "
+			    "was given a buffer too small for the datagram. "
+			    "A UDP datagram can hold 65507 bytes over IPv4 and "
+			    "65527 over IPv6: use NET_MAX_DATAGRAM.";
+		else if (strncmp(line, "received ", 9) == 0 && from != NULL &&
+		    strncmp(shown_as, "::ffff:", 7) == 0 &&
+		    strncmp(from + 12, shown_as + 7, strlen(shown_as + 7)) == 0)
+			hint = "A server without a host binds ::, IPv6 and "
+			    "IPv4 at once, and an IPv4 source then comes as "
+			    "::ffff:a.b.c.d: is it bound to 0.0.0.0 instead?";
+		else if (strncmp(line, "received ", 9) == 0 && from != NULL &&
+		    strncmp(from + 12, shown_as, strlen(shown_as)) != 0)
+			hint = "The source address is wrong (\"::\" or other "
+			    "bytes where the address should be): is the "
+			    "address length given to recvfrom() the size of "
+			    "the whole struct sockaddr_storage, set again "
+			    "before every call, and is the length recvfrom() "
+			    "returned the one given to net_addrstr()?";
+		else if (strncmp(line, received, strlen(line)) == 0 ||
+		    strpbrk(line, "\x01\x7f") != NULL)
+			hint = "The line is cut short or holds a raw control "
+			    "byte: the datagram's bytes were printed as they "
+			    "are. Print all n of them with "
+			    "net_print_escaped().";
+		cr_assert_fail("%s: the server should log it as\n  %.300s%s\n"
+		    "got\n  %.300s%s\n%s", what, received,
+		    strlen(received) > 300 ? "..." : "",
+		    line ? line : "(no line)",
+		    line && strlen(line) > 300 ? "..." : "", hint);
+	}
+	free(received);
 
 	line = h_line(srv, h_ms(SHOW_MS));
+	if (line == NULL)
+		h_wait(srv, h_ms(500));
 	cr_assert(line != NULL, "%s: after its \"received\" line the server "
-	    "should say what it did with it, said nothing", what);
+	    "should say what it did with it, said nothing; %s", what,
+	    h_ending(srv));
 	if (strncmp(line, "sent ", 5) == 0) {
 		snprintf(want, sizeof(want), "sent %zu bytes back to %s port "
 		    "%u", len, shown_as, cport);
@@ -116,8 +185,15 @@ logged(struct h_proc *srv, const char *shown_as, unsigned cport,
 	for (int i = LOW_PORT; i < NOUTCOMES; i++) {
 		snprintf(want, sizeof(want), "dropped %zu bytes from %s port "
 		    "%u: %s", len, shown_as, cport, reason[i]);
-		if (strcmp(line, want) == 0)
-			return (enum outcome)i;
+		if (strcmp(line, want) != 0)
+			continue;
+		/* 1024 itself has a test of its own, in a namespace. */
+		cr_assert(i != LOW_PORT || cport <= 1024, "%s: dropped as "
+		    "from a port below 1024, but it came from port %u. Is the "
+		    "port compared as the address holds it, in network byte "
+		    "order? Convert it to host byte order (ntohs) first", what,
+		    cport);
+		return (enum outcome)i;
 	}
 	cr_assert_fail("%s: expected \"sent %zu bytes back to %s port %u\" "
 	    "or \"dropped %zu bytes from %s port %u: REASON\", got\n  %s",
@@ -172,14 +248,14 @@ skip_visibly(const char *test, const char *why, const char *detail)
  * counted: count[] by outcome, received their sum.
  */
 static void
-expect_summary(struct h_proc *srv, int sig, const char *signame,
-    const unsigned long count[NOUTCOMES])
+expect_summary_with(struct h_proc *srv, int sig, const char *signame,
+    const unsigned long count[NOUTCOMES], unsigned long unanswered)
 {
 	static const char *const label[NOUTCOMES] = {
 		"echoed", "dropped, source port below 1024",
 		"dropped, over the rate limit", "dropped, too many sources",
 	};
-	unsigned long received = 0;
+	unsigned long received = unanswered;
 	char want[128];
 	const char *line;
 	int status;
@@ -192,8 +268,8 @@ expect_summary(struct h_proc *srv, int sig, const char *signame,
 	    "within %ld ms. A server blocked in recvfrom() never sees the "
 	    "signal that net_catch_stop_signals() blocks: wait in "
 	    "net_wait_or_stop()", signame, h_ms(SHOW_MS));
-	cr_assert(status == 0, "after %s the exit status should be 0, got %d "
-	    "(stderr: %s)", signame, status, h_stderr(srv));
+	cr_assert(status == 0, "after %s the exit status should be 0: %s",
+	    signame, h_ending(srv));
 	snprintf(want, sizeof(want), "received: %lu", received);
 	line = h_line_starting(srv, "received: ", 0);
 	cr_assert(line != NULL && strcmp(line, want) == 0, "after %s the "
@@ -210,6 +286,14 @@ expect_summary(struct h_proc *srv, int sig, const char *signame,
 	line = h_line(srv, 0);
 	cr_assert(line == NULL, "after the summary's 5 lines the server "
 	    "printed \"%s\"", line);
+}
+
+/* The summary when every datagram was echoed or dropped. */
+static void
+expect_summary(struct h_proc *srv, int sig, const char *signame,
+    const unsigned long count[NOUTCOMES])
+{
+	expect_summary_with(srv, sig, signame, count, 0);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -301,7 +385,8 @@ run(struct h_proc *srv, uint16_t port, int fd, const char *client_host,
 		    (size_t)len, what);
 		cr_assert(i >= must_echo || o == ECHOED, "with %s the first "
 		    "%d datagrams from a new address must be echoed; datagram "
-		    "%d was dropped: %s", limits, must_echo, i + 1, reason[o]);
+		    "%d was dropped: %s. Does a new bucket start full, with "
+		    "burst tokens?", limits, must_echo, i + 1, reason[o]);
 		cr_assert(o == ECHOED || o == RATE_LIMIT, "datagram %d from "
 		    "%s port %u was dropped: %s", i + 1, shown_as,
 		    h_udp_port(s), reason[o]);
@@ -417,7 +502,8 @@ Test(safe_echo, each_address_has_its_own_bucket)
 	uint16_t port;
 	struct h_proc *srv = start_server(1, 2, NULL, &port);
 	int one = h_udp_open("127.0.0.1");
-	int two = h_udp_open("127.0.0.2");
+	/* The same port: only the address tells the two apart. */
+	int two = h_udp_open_port("127.0.0.2", h_udp_port(one));
 	int six = h_udp_open("::1");
 	unsigned long tally[NOUTCOMES] = { 0 };
 	unsigned long echoed;
@@ -645,7 +731,7 @@ Test(safe_echo, a_host_that_does_not_resolve_exits_1)
 Test(safe_echo, usage_errors_exit_2)
 {
 	static const struct {
-		const char *args[6];
+		const char *args[7];
 		const char *why;
 	} cases[] = {
 		{ { NULL }, "no port" },
@@ -654,6 +740,15 @@ Test(safe_echo, usage_errors_exit_2)
 		{ { "-r", "1000001", "0", NULL }, "-r 1000001" },
 		{ { "-b", "0", "0", NULL }, "-b 0" },
 		{ { "-b", "x", "0", NULL }, "-b x" },
+		{ { "-b", "1000001", "0", NULL }, "-b 1000001" },
+		{ { "-r", "", "0", NULL }, "an empty -r" },
+		{ { "127.0.0.1", "-1", NULL }, "port -1" },
+		{ { "-r", "0", "-b", "0", "65536", NULL },
+		    "-r 0, -b 0 and port 65536 at once" },
+		{ { H_BAD_HOST, "65536", NULL }, "a host that does not "
+		    "resolve and port 65536 (a usage error, found before "
+		    "the host is looked up)" },
+		{ { "-r", "5", "-b", NULL }, "-b without its number" },
 		{ { "-x", "0", NULL }, "an unknown option" },
 		{ { "127.0.0.1", "65536", NULL }, "port 65536" },
 		{ { "127.0.0.1", "0", "extra", NULL }, "an extra argument" },
@@ -677,7 +772,8 @@ Test(safe_echo, usage_errors_exit_2)
 Test(safe_echo, refuses_source_ports_below_1024)
 {
 	h_rerun_in_netns("safe_echo::refuses_source_ports_below_1024", "",
-	    "safe_echo_netns/*");
+	    "safe_echo_netns/low_source_ports_are_refused_without_spending_"
+	    "tokens");
 }
 
 Test(safe_echo_netns, low_source_ports_are_refused_without_spending_tokens)
@@ -706,8 +802,13 @@ Test(safe_echo_netns, low_source_ports_are_refused_without_spending_tokens)
 		cr_assert(o == LOW_PORT, "a datagram from source port %u "
 		    "was %s: it should be dropped (\"source port below "
 		    "1024\"), or two echo services can loop forever "
-		    "(CVE-1999-0103)", (unsigned)low[i],
-		    o == ECHOED ? "echoed" : reason[o]);
+		    "(CVE-1999-0103). %s", (unsigned)low[i],
+		    o == ECHOED ? "echoed" : reason[o], o == ECHOED ?
+		    "Is the port compared as the address holds it, in "
+		    "network byte order? Convert it to host byte order "
+		    "(ntohs) first" :
+		    "The port check comes first, before the bucket is "
+		    "looked at, and costs no token (LAB.md, step 1)");
 		n = h_udp_recv(fd, got, sizeof(got), h_ms(100), NULL);
 		cr_assert(n == -1, "a datagram from source port %u was echoed "
 		    "all the same", (unsigned)low[i]);
@@ -737,4 +838,631 @@ Test(safe_echo, sigterm_during_a_flood_ends_it_within_a_second)
 {
 	h_expect_flood_stop((char *[]){ (char *)h_lab_program(), "127.0.0.1",
 	    "0", NULL });
+}
+
+/* ---------------------------------------------------------------------- */
+/* Limits, from below and from above. */
+
+/*
+ * Start "safe-echo OPTS 127.0.0.1 0" with limits LAB.md allows, check
+ * that it starts and names them, and stop it.
+ */
+static void
+expect_accepted(long r, long b)
+{
+	static const unsigned long none[NOUTCOMES] = { 0 };
+	char rs[24];
+	char bs[24];
+	char want[128];
+	struct h_proc *p;
+	const char *line;
+
+	snprintf(rs, sizeof(rs), "%ld", r);
+	snprintf(bs, sizeof(bs), "%ld", b);
+	p = h_spawn((char *[]){ (char *)h_lab_program(), "-r", rs, "-b", bs,
+	    "127.0.0.1", "0", NULL }, &(struct h_opts){ .wrap = true });
+	line = h_line(p, h_ms(SHOW_MS));
+	if (line == NULL || strncmp(line, "starting up on ", 15) != 0)
+		h_wait(p, h_ms(1000));
+	cr_assert(line != NULL && strncmp(line, "starting up on ", 15) == 0,
+	    "with -r %ld -b %ld (LAB.md allows 1 to 1000000 for each) the "
+	    "server should start; its first line was \"%s\"; %s", r, b,
+	    line ? line : "(no line)", h_ending(p));
+	snprintf(want, sizeof(want), "limit %ld datagrams per second per "
+	    "address, burst %ld", r, b);
+	line = h_line(p, h_ms(SHOW_MS));
+	cr_assert(line != NULL && strcmp(line, want) == 0, "with -r %ld -b "
+	    "%ld the second line should be\n  %s\ngot\n  %s", r, b, want,
+	    line ? line : "(no line)");
+	expect_summary(p, SIGTERM, "SIGTERM", none);
+}
+
+Test(safe_echo, the_limits_reach_from_1_to_1000000)
+{
+	expect_accepted(1, 1);
+	expect_accepted(1000000, 1000000);
+	expect_accepted(1, 1000000);
+	expect_accepted(1000000, 1);
+}
+
+/*
+ * Send datagrams from fd until the server drops one over the rate limit
+ * (at most most of them), tallying what it did.  Returns how many were
+ * echoed before that drop.
+ */
+static int
+echoed_until_a_drop(struct h_proc *srv, uint16_t port, int fd,
+    const char *what, int most, unsigned long tally[NOUTCOMES])
+{
+	int echoed = 0;
+
+	for (int i = 0; i < most; i++) {
+		char label[128];
+		enum outcome o;
+
+		snprintf(label, sizeof(label), "%s, datagram %d", what, i + 1);
+		o = exchange(srv, "127.0.0.1", port, fd, "127.0.0.1", "tick",
+		    4, label);
+		cr_assert(o == ECHOED || o == RATE_LIMIT, "%s: dropped: %s",
+		    label, reason[o]);
+		tally[o]++;
+		if (o == RATE_LIMIT)
+			return echoed;
+		echoed++;
+	}
+	return echoed;
+}
+
+/* Spend a bucket's burst: datagrams until one is dropped. */
+static void
+drain(struct h_proc *srv, uint16_t port, int fd, long burst,
+    const char *limits, unsigned long tally[NOUTCOMES])
+{
+	char what[96];
+	int most = (int)burst + 5;
+
+	snprintf(what, sizeof(what), "with %s, spending the burst", limits);
+	echoed_until_a_drop(srv, port, fd, what, most, tally);
+	cr_assert(tally[RATE_LIMIT] > 0, "with %s, %d datagrams in a row "
+	    "were all echoed: the burst should have run out", limits, most);
+}
+
+/* Nothing from the server for ms: a quiet spell that the test keeps. */
+static void
+quiet(int fd, long ms)
+{
+	char got[16];
+
+	cr_assert(h_udp_recv(fd, got, sizeof(got), ms, NULL) == -1,
+	    "an echo came that the server did not log");
+}
+
+Test(safe_echo, a_quiet_second_refills_the_whole_burst)
+{
+	uint16_t port;
+	struct h_proc *srv = start_server(10, 10, "127.0.0.1", &port);
+	int fd = h_udp_open("127.0.0.1");
+	unsigned long tally[NOUTCOMES] = { 0 };
+	int echoed;
+
+	drain(srv, port, fd, 10, "-r 10 -b 10", tally);
+	/* A second of quiet is 10 tokens: the bucket is full again,
+	 * however slowly the test ran. */
+	quiet(fd, 1000);
+	echoed = echoed_until_a_drop(srv, port, fd, "-r 10 -b 10, after "
+	    "1000 ms of quiet", 10, tally);
+	cr_assert(echoed == 10, "with -r 10 -b 10 the burst was spent, then "
+	    "1000 ms of quiet earned 10 tokens: the next 10 datagrams should "
+	    "be echoed, but only %d were before one was dropped. Is the "
+	    "time read when each datagram arrives (after the wait, not "
+	    "before it), are both fields of struct timespec counted (tv_sec "
+	    "and tv_nsec), and are per_second tokens a second added?",
+	    echoed);
+	expect_summary(srv, SIGTERM, "SIGTERM", tally);
+}
+
+Test(safe_echo, a_steady_sender_earns_fractions_of_a_token)
+{
+	uint16_t port;
+	struct h_proc *srv = start_server(10, 1, "127.0.0.1", &port);
+	int fd = h_udp_open("127.0.0.1");
+	unsigned long tally[NOUTCOMES] = { 0 };
+	unsigned long before;
+
+	drain(srv, port, fd, 1, "-r 10 -b 1", tally);
+	before = tally[ECHOED];
+	/*
+	 * One every 60 ms or more: 0.6 tokens' worth each.  A bucket with
+	 * less than one token gets one within two, so at least every other
+	 * datagram is echoed; a bucket that rounds each 0.6 down to 0
+	 * never earns one.
+	 */
+	for (int i = 1; i <= 20; i++) {
+		char what[64];
+
+		quiet(fd, 60);
+		snprintf(what, sizeof(what), "datagram %d of one every 60 ms",
+		    i);
+		tally[exchange(srv, "127.0.0.1", port, fd, "127.0.0.1",
+		    "steady", 6, what)]++;
+	}
+	cr_assert(tally[ECHOED] - before >= 8, "with -r 10 -b 1, 20 datagrams "
+	    "60 ms or more apart (0.6 tokens' worth each) got only %lu "
+	    "echoes; at least every other one should come back. Are the "
+	    "tokens kept as a whole number, so that each refill of 0.6 is "
+	    "rounded down to 0? Keep the fractions (a double)",
+	    tally[ECHOED] - before);
+	expect_summary(srv, SIGTERM, "SIGTERM", tally);
+}
+
+Test(safe_echo, a_dropped_datagram_costs_no_token)
+{
+	uint16_t port;
+	struct h_proc *srv = start_server(2, 1, "127.0.0.1", &port);
+	int fd = h_udp_open("127.0.0.1");
+	unsigned long tally[NOUTCOMES] = { 0 };
+	enum outcome o;
+
+	drain(srv, port, fd, 1, "-r 2 -b 1", tally);
+	for (int i = 0; i < 6; i++)
+		tally[exchange(srv, "127.0.0.1", port, fd, "127.0.0.1",
+		    "more", 4, "a datagram over the rate")]++;
+	/* 700 ms: 1.4 tokens' worth, for a bucket that spent none. */
+	quiet(fd, 700);
+	o = exchange(srv, "127.0.0.1", port, fd, "127.0.0.1", "later", 5,
+	    "a datagram after 700 ms of quiet");
+	cr_assert(o == ECHOED, "with -r 2 -b 1, datagrams dropped over the "
+	    "rate limit, then 700 ms of quiet (1.4 tokens' worth): the next "
+	    "should be echoed, it was dropped: %s. Does a dropped datagram "
+	    "spend a token all the same, leaving the bucket in debt? Spend "
+	    "one only when there is one to spend", reason[o]);
+	tally[o]++;
+	expect_summary(srv, SIGTERM, "SIGTERM", tally);
+}
+
+/*
+ * h_fake_wall_clock, unless the program is built with AddressSanitizer:
+ * libfaketime then hangs it before main (clang links the sanitizer in, and
+ * its first clock_gettime() meets libfaketime's lock; libfaketime issue
+ * 365).  Such a program names the sanitizer's entry, __asan_init.
+ */
+static const char *
+fake_clock(const char *test, const char *offset)
+{
+	static const char mark[] = "__asan_init";
+	FILE *f = fopen(h_lab_program(), "rb");
+	char chunk[65536 + sizeof(mark)];
+	size_t kept = 0;
+	bool asan = false;
+	size_t n;
+
+	cr_assert(f != NULL, "%s: %s", h_lab_program(), strerror(errno));
+	/* Chunks that overlap by the mark's length, so none is missed. */
+	while (!asan && (n = fread(chunk + kept, 1, sizeof(chunk) - kept,
+	    f)) > 0) {
+		n += kept;
+		for (size_t i = 0; !asan && i + sizeof(mark) - 1 <= n; i++)
+			asan = memcmp(chunk + i, mark, sizeof(mark) - 1) == 0;
+		kept = n < sizeof(mark) - 1 ? n : sizeof(mark) - 1;
+		memmove(chunk, chunk + n - kept, kept);
+	}
+	fclose(f);
+	if (asan)
+		h_skip(test, "it moves the program's clocks with libfaketime, "
+		    "which hangs a program built with AddressSanitizer "
+		    "(libfaketime issue 365)");
+	return h_fake_wall_clock(test, offset);
+}
+
+Test(safe_echo, a_long_quiet_spell_refills_the_bucket)
+{
+	const char *clock = fake_clock(
+	    "safe_echo::a_long_quiet_spell_refills_the_bucket", "+0");
+	unsigned long tally[NOUTCOMES] = { 0 };
+	struct h_proc *srv;
+	uint16_t port;
+	int echoed;
+	int fd;
+
+	/*
+	 * libfaketime moves CLOCK_MONOTONIC too: 43 s forward is, to the
+	 * server, 43 s of quiet, without the wait.  43 s is 10 times 2^32
+	 * ns and 50 ms: an elapsed time kept in 32 bits of nanoseconds
+	 * wraps to 50 ms, and tv_nsec's difference alone says much the same.
+	 * Then 2147484 s more, 24.9 days: more milliseconds than an int
+	 * holds (2^31 - 1 of them make 24.86 days).
+	 */
+	cr_assert(unsetenv("FAKETIME_DONT_FAKE_MONOTONIC") == 0, "unsetenv");
+	srv = start_server(10, 10, "127.0.0.1", &port);
+	fd = h_udp_open("127.0.0.1");
+	drain(srv, port, fd, 10, "-r 10 -b 10", tally);
+	h_move_wall_clock(clock, "+43");
+	echoed = echoed_until_a_drop(srv, port, fd, "-r 10 -b 10, after 43 s "
+	    "of quiet", 10, tally);
+	cr_assert(echoed == 10, "with -r 10 -b 10 the burst was spent, then "
+	    "43 s passed on CLOCK_MONOTONIC (the test moves it with "
+	    "libfaketime): the bucket should be full again, but only %d "
+	    "datagrams were echoed before one was dropped. Is the time since "
+	    "the last refill kept in 32 bits of nanoseconds (they wrap "
+	    "after 4.29 s), or only tv_nsec's difference used? Take both "
+	    "fields of struct timespec, in a double or 64 bits", echoed);
+	drain(srv, port, fd, 10, "-r 10 -b 10", tally);
+	h_move_wall_clock(clock, "+2147527");
+	echoed = echoed_until_a_drop(srv, port, fd, "-r 10 -b 10, after 24.9 "
+	    "days of quiet", 10, tally);
+	cr_assert(echoed == 10, "with -r 10 -b 10 the burst was spent, then "
+	    "2147484 s (24.9 days) passed on CLOCK_MONOTONIC (the test moves "
+	    "it with libfaketime): the bucket should be full again, but only "
+	    "%d datagrams were echoed before one was dropped. Is the time "
+	    "since the last refill kept in an int of milliseconds? 2^31 ms "
+	    "are 24.86 days; keep seconds in a double, or 64 bits", echoed);
+	expect_summary(srv, SIGTERM, "SIGTERM", tally);
+}
+
+Test(safe_echo, a_wall_clock_set_back_does_not_stop_the_refill)
+{
+	const char *clock = fake_clock(
+	    "safe_echo::a_wall_clock_set_back_does_not_stop_the_refill", "+0");
+	uint16_t port;
+	struct h_proc *srv = start_server(10, 1, "127.0.0.1", &port);
+	int fd = h_udp_open("127.0.0.1");
+	unsigned long tally[NOUTCOMES] = { 0 };
+	enum outcome o;
+
+	drain(srv, port, fd, 1, "-r 10 -b 1", tally);
+	h_move_wall_clock(clock, "-3600");
+	/* 300 ms: 3 tokens' worth, on the clock that never jumps. */
+	quiet(fd, 300);
+	o = exchange(srv, "127.0.0.1", port, fd, "127.0.0.1", "later", 5,
+	    "a datagram 300 ms after the wall clock was set back an hour");
+	cr_assert(o == ECHOED, "with -r 10 -b 1 the burst was spent; then the "
+	    "wall clock was set back an hour (libfaketime), and 300 ms later "
+	    "a datagram was dropped: %s. Is the refill measured on the wall "
+	    "clock (time(), gettimeofday(), CLOCK_REALTIME)? Use "
+	    "CLOCK_MONOTONIC, which never jumps", reason[o]);
+	tally[o]++;
+	expect_summary(srv, SIGTERM, "SIGTERM", tally);
+}
+
+Test(safe_echo, a_wall_clock_set_forward_does_not_refill_the_bucket)
+{
+	const char *clock = fake_clock("safe_echo::a_wall_clock_set_"
+	    "forward_does_not_refill_the_bucket", "+0");
+	unsigned long tally[NOUTCOMES];
+	struct h_proc *srv;
+	uint16_t port;
+	enum outcome o;
+	long start;
+	int fd;
+
+	/*
+	 * With -r 1 the drained bucket earns its next token a second after
+	 * the first datagram: the check means something only if it came
+	 * sooner, which a loaded machine may not manage at the first try.
+	 */
+	for (int try = 1;; try++) {
+		memset(tally, 0, sizeof(tally));
+		h_move_wall_clock(clock, "+0");
+		srv = start_server(1, 1, "127.0.0.1", &port);
+		fd = h_udp_open("127.0.0.1");
+		start = h_now_ms();
+		drain(srv, port, fd, 1, "-r 1 -b 1", tally);
+		h_move_wall_clock(clock, "+3600");
+		o = exchange(srv, "127.0.0.1", port, fd, "127.0.0.1", "again",
+		    5, "a datagram just after the wall clock was set forward "
+		    "an hour");
+		tally[o]++;
+		if (h_now_ms() - start < 900)
+			break;
+		h_stop(srv, SIGTERM);
+		close(fd);
+		if (try == 3)
+			h_skip("safe_echo::a_wall_clock_set_forward_does_not_"
+			    "refill_the_bucket", "it needs a fast enough "
+			    "machine: three tries each took longer than a "
+			    "token takes to come back");
+	}
+	cr_assert(o == RATE_LIMIT, "with -r 1 -b 1 the burst was spent; then "
+	    "the wall clock was set forward an hour (libfaketime), and a "
+	    "datagram less than a second later was %s: it should be dropped "
+	    "over the rate limit. Is the refill measured on the wall clock "
+	    "(time(), gettimeofday(), CLOCK_REALTIME)? Use CLOCK_MONOTONIC, "
+	    "which never jumps", o == ECHOED ? "echoed" : reason[o]);
+	expect_summary(srv, SIGTERM, "SIGTERM", tally);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Datagrams large and small. */
+
+/* A datagram of len bytes, every one of them set: a pattern of letters. */
+static unsigned char *
+pattern(size_t len)
+{
+	unsigned char *data = malloc(len > 0 ? len : 1);
+
+	cr_assert(data != NULL, "malloc");
+	for (size_t i = 0; i < len; i++)
+		data[i] = (unsigned char)('a' + i % 26);
+	return data;
+}
+
+Test(safe_echo, echoes_the_largest_datagrams_whole)
+{
+	unsigned char *data = pattern(NET_MAX_UDP6);
+
+	/* 65507 = 65535 - 20 (IPv4 header) - 8 (UDP); IPv6's header is
+	 * not in its payload length, so 65535 - 8 over loopback. */
+	check_echo("127.0.0.1", "127.0.0.1", "127.0.0.1", data, 65507);
+	check_echo("::1", "::1", "::1", data, 65527);
+	free(data);
+}
+
+Test(safe_echo, echoes_an_empty_datagram)
+{
+	check_echo("127.0.0.1", "127.0.0.1", "127.0.0.1", "", 0);
+}
+
+/* ---------------------------------------------------------------------- */
+/* What it costs, and what the system says. */
+
+Test(safe_echo, sleeps_while_no_datagram_comes)
+{
+	uint16_t port;
+	struct h_proc *srv = start_server(0, 0, "127.0.0.1", &port);
+	int fd = h_udp_open("127.0.0.1");
+	unsigned long tally[NOUTCOMES] = { 0 };
+	long cpu0 = h_cpu_ms(srv);
+	long t0 = h_now_ms();
+	const char *line = h_line(srv, 2000);
+
+	cr_assert(line == NULL, "nothing was sent, but the server printed "
+	    "\"%s\"", line);
+	h_expect_sleeping(srv, cpu0, t0, "waiting 2000 ms for a datagram");
+	tally[exchange(srv, "127.0.0.1", port, fd, "127.0.0.1", "awake", 5,
+	    "a datagram after 2 s of quiet")]++;
+	expect_summary(srv, SIGTERM, "SIGTERM", tally);
+}
+
+Test(safe_echo, a_failing_stdout_exits_1)
+{
+	/* /dev/full fails every write with ENOSPC. */
+	static const char script[] = "exec \"$0\" 127.0.0.1 0 >/dev/full";
+	struct h_proc *p = h_spawn((char *[]){ "sh", "-c", (char *)script,
+	    (char *)h_lab_program(), NULL }, &(struct h_opts){ .wrap = false });
+	int status = h_wait(p, h_ms(SHOW_MS));
+
+	if (status == -1)
+		h_stop(p, SIGTERM);
+	cr_assert(status == 1 && strstr(h_stderr(p), "stdout") != NULL &&
+	    strstr(h_stderr(p), strerror(ENOSPC)) != NULL, "with standard "
+	    "output on /dev/full, where every write fails, the server should "
+	    "exit 1 at its first line with \"safe-echo: stdout: %s\" (check "
+	    "what printf returns, and use err); %s", strerror(ENOSPC),
+	    status == -1 ? "it was still running" : h_ending(p));
+}
+
+/* ---------------------------------------------------------------------- */
+/* In namespaces of our own: other links, other settings, failing sends. */
+
+Test(safe_echo, without_host_serves_both_families_with_bindv6only_set)
+{
+	h_rerun_in_netns("safe_echo::without_host_serves_both_families_with_"
+	    "bindv6only_set", "echo 1 >/proc/sys/net/ipv6/bindv6only",
+	    "safe_echo_netns/without_host_serves_both_families");
+}
+
+Test(safe_echo_netns, without_host_serves_both_families)
+{
+	unsigned long tally[NOUTCOMES] = { 0 };
+	struct h_proc *srv;
+	uint16_t port;
+	int fd;
+
+	if (!h_in_netns())
+		cr_skip_test("runs only inside the namespace that safe_echo::"
+		    "without_host_serves_both_families_with_bindv6only_set "
+		    "makes");
+	/*
+	 * Here net.ipv6.bindv6only is 1: an IPv6 socket takes IPv6 alone
+	 * unless the server itself turns IPV6_V6ONLY off.
+	 */
+	check_echo(NULL, "::1", "::1", "six", 3);
+	srv = start_server(0, 0, NULL, &port);
+	fd = h_udp_open("127.0.0.1");
+	h_udp_send(fd, "127.0.0.1", port, "four", 4);
+	cr_assert(h_stdout_has(srv, "received 4 bytes from ::ffff:127.0.0.1 ",
+	    h_ms(SHOW_MS)), "with net.ipv6.bindv6only set to 1, a server "
+	    "without a host should still take IPv4: a datagram from "
+	    "127.0.0.1 never reached it (it logged \"%.200s\"). The default "
+	    "of IPV6_V6ONLY is the system's: turn it off yourself "
+	    "(net_server_socket does)", h_stdout(srv));
+	tally[logged(srv, "::ffff:127.0.0.1", h_udp_port(fd), "four", 4,
+	    "a datagram from 127.0.0.1")]++;
+	expect_summary(srv, SIGTERM, "SIGTERM", tally);
+}
+
+/* Two links, v0 and w0, each with the same link-local address. */
+#define TWO_LINKS \
+	"ip link add v0 type veth peer name v1 && " \
+	"ip link add w0 type veth peer name w1 && " \
+	"for d in v0 v1 w0 w1; do ip link set $d up || exit 1; done && " \
+	"ip -6 addr add fe80::1/64 dev v0 nodad && " \
+	"ip -6 addr add fe80::1/64 dev w0 nodad"
+
+Test(safe_echo, one_address_on_two_links_is_two_sources)
+{
+	h_rerun_in_netns("safe_echo::one_address_on_two_links_is_two_sources",
+	    TWO_LINKS, "safe_echo_netns/fe80_1_on_v0_and_on_w0_has_two_"
+	    "buckets");
+}
+
+Test(safe_echo_netns, fe80_1_on_v0_and_on_w0_has_two_buckets)
+{
+	unsigned long tally[NOUTCOMES] = { 0 };
+	struct h_proc *srv;
+	uint16_t port;
+	enum outcome o;
+	int v0;
+	int w0;
+
+	if (!h_in_netns())
+		cr_skip_test("runs only inside the namespace that safe_echo::"
+		    "one_address_on_two_links_is_two_sources makes");
+	srv = start_server(1, 1, NULL, &port);
+	/* The same address and the same port; only the scope differs. */
+	v0 = h_udp_open("fe80::1%v0");
+	w0 = h_udp_open_port("fe80::1%w0", h_udp_port(v0));
+	o = exchange(srv, "fe80::1%v0", port, v0, "fe80::1%v0", "one", 3,
+	    "the first datagram from fe80::1%v0");
+	cr_assert(o == ECHOED, "the first datagram from fe80::1%%v0 should be "
+	    "echoed, it was dropped: %s", reason[o]);
+	tally[o]++;
+	o = exchange(srv, "fe80::1%w0", port, w0, "fe80::1%w0", "two", 3,
+	    "the first datagram from fe80::1%w0, from the same port");
+	cr_assert(o == ECHOED, "with -r 1 -b 1, fe80::1%%v0 spent its token; "
+	    "then the first datagram from fe80::1%%w0 (the same address and "
+	    "port on another link) was dropped: %s. A link-local address "
+	    "means a host only together with its link: compare sin6_scope_id "
+	    "too", reason[o]);
+	tally[o]++;
+	expect_summary(srv, SIGTERM, "SIGTERM", tally);
+}
+
+Test(safe_echo, a_failed_sendto_is_reported_and_the_server_goes_on)
+{
+	h_rerun_in_netns("safe_echo::a_failed_sendto_is_reported_and_the_"
+	    "server_goes_on", "", "safe_echo_netns/an_echo_to_an_unreachable_"
+	    "source_fails");
+}
+
+/*
+ * Send len bytes of data to 127.0.0.1 port to "from" src port sport, an
+ * address no route leads to, through a raw socket (which writes its own
+ * IP header; loopback delivers it as written).  Needs CAP_NET_RAW, which
+ * root of a user namespace has in its own network namespace.
+ */
+static void
+send_forged(const char *src, uint16_t sport, uint16_t port,
+    const void *data, size_t len)
+{
+	unsigned char packet[128];
+	struct iphdr ip = { 0 };
+	struct udphdr udp = { 0 };
+	struct sockaddr_in to = { 0 };
+	int on = 1;
+	int fd = socket(AF_INET, SOCK_RAW, IPPROTO_UDP);
+
+	if (fd == -1)
+		h_skip("safe_echo::a_failed_sendto_is_reported_and_the_server_"
+		    "goes_on", "it forges a datagram with a raw socket, which "
+		    "the namespace does not allow here");
+	h_cloexec(fd);
+	cr_assert(len <= sizeof(packet) - sizeof(ip) - sizeof(udp), "long");
+	cr_assert(setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &on,
+	    sizeof(on)) == 0, "setsockopt IP_HDRINCL: %s", strerror(errno));
+	ip.version = 4;
+	ip.ihl = sizeof(ip) / 4;
+	ip.ttl = 64;
+	ip.protocol = IPPROTO_UDP;
+	/* The kernel fills in the total length, the id and the checksum. */
+	cr_assert(inet_pton(AF_INET, src, &ip.saddr) == 1, "inet_pton");
+	ip.daddr = htonl(INADDR_LOOPBACK);
+	udp.source = htons(sport);
+	udp.dest = htons(port);
+	udp.len = htons((uint16_t)(sizeof(udp) + len));
+	/* A UDP checksum of 0 over IPv4: none computed (RFC 768). */
+	memcpy(packet, &ip, sizeof(ip));
+	memcpy(packet + sizeof(ip), &udp, sizeof(udp));
+	memcpy(packet + sizeof(ip) + sizeof(udp), data, len);
+	to.sin_family = AF_INET;
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert(sendto(fd, packet, sizeof(ip) + sizeof(udp) + len, 0,
+	    (struct sockaddr *)&to, sizeof(to)) != -1, "sendto (raw): %s",
+	    strerror(errno));
+	close(fd);
+}
+
+Test(safe_echo_netns, an_echo_to_an_unreachable_source_fails)
+{
+	unsigned long tally[NOUTCOMES] = { 0 };
+	char warning[128];
+	struct h_proc *srv;
+	const char *line;
+	uint16_t port;
+	enum outcome o;
+	int fd;
+
+	if (!h_in_netns())
+		cr_skip_test("runs only inside the namespace that safe_echo::"
+		    "a_failed_sendto_is_reported_and_the_server_goes_on makes");
+	srv = start_server(0, 0, "127.0.0.1", &port);
+	/* Only loopback is up here: nothing leads back to 10.9.9.9. */
+	send_forged("10.9.9.9", 5000, port, "hello", 5);
+	line = h_line(srv, h_ms(SHOW_MS));
+	cr_assert(line != NULL && strcmp(line, "received 5 bytes from "
+	    "10.9.9.9 port 5000: \"hello\"") == 0, "a datagram from 10.9.9.9 "
+	    "port 5000 (forged by the test) should be logged as\n  received "
+	    "5 bytes from 10.9.9.9 port 5000: \"hello\"\ngot\n  %s",
+	    line ? line : "(no line)");
+	snprintf(warning, sizeof(warning), "sendto 10.9.9.9 port 5000: %s",
+	    strerror(ENETUNREACH));
+	cr_assert(h_stderr_has(srv, warning, h_ms(SHOW_MS)), "the echo to "
+	    "10.9.9.9 port 5000 cannot be sent (no route leads there): stderr "
+	    "should say \"safe-echo: %s\" (warn), it says \"%.300s\"",
+	    warning, h_stderr(srv));
+	/*
+	 * LAB.md: the warning is that datagram's second line; stdout says
+	 * nothing more of it, and the next line is the next datagram's.
+	 */
+	fd = h_udp_open("127.0.0.1");
+	h_udp_send(fd, "127.0.0.1", port, "next", 4);
+	line = h_line(srv, h_ms(SHOW_MS));
+	if (line == NULL)
+		h_wait(srv, h_ms(500));
+	cr_assert(line != NULL && strncmp(line, "received 4 bytes from "
+	    "127.0.0.1 ", 22) == 0, "after a failed sendto (warned about on "
+	    "stderr) the server should go on: the next line should be the "
+	    "next datagram's \"received 4 bytes from 127.0.0.1 port %u: "
+	    "\\\"next\\\"\", got \"%s\"; %s. A failed echo is that client's "
+	    "loss: warn, print no \"sent\" line, and serve the next",
+	    h_udp_port(fd), line ? line : "(no line)", h_ending(srv));
+	line = h_line(srv, h_ms(SHOW_MS));
+	cr_assert(line != NULL && strncmp(line, "sent 4 bytes back", 17) == 0,
+	    "the datagram after a failed sendto should be echoed, the server "
+	    "said \"%s\"", line ? line : "(no line)");
+	o = ECHOED;
+	tally[o]++;
+	/* The failed one counts as received, neither echoed nor dropped. */
+	expect_summary_with(srv, SIGTERM, "SIGTERM", tally, 1);
+}
+
+Test(safe_echo, port_65535_is_a_port)
+{
+	h_rerun_in_netns("safe_echo::port_65535_is_a_port", "",
+	    "safe_echo_netns/binds_port_65535");
+}
+
+Test(safe_echo_netns, binds_port_65535)
+{
+	static const unsigned long none[NOUTCOMES] = { 0 };
+	struct h_proc *p;
+	const char *line;
+
+	if (!h_in_netns())
+		cr_skip_test("runs only inside the namespace that safe_echo::"
+		    "port_65535_is_a_port makes");
+	/* A namespace of our own: nothing else can hold the port here. */
+	p = h_spawn((char *[]){ (char *)h_lab_program(), "127.0.0.1", "65535",
+	    NULL }, &(struct h_opts){ .wrap = true });
+	line = h_line(p, h_ms(SHOW_MS));
+	if (line == NULL)
+		h_wait(p, h_ms(1000));
+	cr_assert(line != NULL && strcmp(line, "starting up on 127.0.0.1 port "
+	    "65535") == 0, "\"safe-echo 127.0.0.1 65535\": LAB.md allows ports "
+	    "0 to 65535, and 65535 was free; the first line should be "
+	    "\"starting up on 127.0.0.1 port 65535\", got \"%s\"; %s",
+	    line ? line : "(no line)", h_ending(p));
+	line = h_line(p, h_ms(SHOW_MS));
+	cr_assert(line != NULL, "no second line: %s", h_ending(p));
+	expect_summary(p, SIGTERM, "SIGTERM", none);
 }

@@ -45,6 +45,7 @@
 struct bucket {
 	int family;                 /* AF_INET or AF_INET6; 0 when free */
 	unsigned char addr[16];     /* the source address, not its port */
+	uint32_t scope;             /* an IPv6 address's link; 0 for IPv4 */
 	double tokens;              /* datagrams it may send now */
 	struct timespec last;       /* when tokens was brought up to date */
 };
@@ -82,18 +83,23 @@ source_port(const struct sockaddr_storage *ss)
  * kept for.  Not per address and port: the kernel gives a client a new
  * port for every socket, so a sender that opens a new socket for each
  * datagram (or forges a new port each time) would get a new, full bucket
- * each time.  Returns the address's length: 4 or 16.
+ * each time.  An IPv6 address comes with its scope: fe80::1 on one link
+ * and fe80::1 on another are two hosts (man 7 ipv6, sin6_scope_id).
+ * Returns the address's length: 4 or 16.
  */
 static size_t
-source_addr(const struct sockaddr_storage *ss, const unsigned char **bytes)
+source_addr(const struct sockaddr_storage *ss, const unsigned char **bytes,
+    uint32_t *scope)
 {
 	if (ss->ss_family == AF_INET) {
 		*bytes = (const unsigned char *)
 		    &((const struct sockaddr_in *)ss)->sin_addr;
+		*scope = 0;
 		return 4;
 	}
 	*bytes = (const unsigned char *)
 	    &((const struct sockaddr_in6 *)ss)->sin6_addr;
+	*scope = ((const struct sockaddr_in6 *)ss)->sin6_scope_id;
 	return 16;
 }
 
@@ -141,13 +147,14 @@ find_bucket(const struct sockaddr_storage *ss, const struct timespec *now,
     double per_second, double burst)
 {
 	const unsigned char *addr;
-	size_t len = source_addr(ss, &addr);
+	uint32_t scope;
+	size_t len = source_addr(ss, &addr, &scope);
 	struct bucket *room = NULL;
 
 	for (size_t i = 0; i < MAX_SOURCES; i++) {
 		struct bucket *b = &buckets[i];
 
-		if (b->family == ss->ss_family &&
+		if (b->family == ss->ss_family && b->scope == scope &&
 		    memcmp(b->addr, addr, len) == 0) {
 			refill(b, now, per_second, burst);
 			return b;
@@ -164,6 +171,7 @@ find_bucket(const struct sockaddr_storage *ss, const struct timespec *now,
 		return NULL;
 	room->family = ss->ss_family;
 	memcpy(room->addr, addr, len);
+	room->scope = scope;
 	room->tokens = burst;
 	room->last = *now;
 	return room;
