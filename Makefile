@@ -13,6 +13,8 @@
 #                      sockperf (a few minutes; bench-smoke: seconds)
 #   make handouts      install what is missing, then turn every lesson into
 #                      a handout, HTML and PDF: build/handouts/index.html
+#   make fuzz          run each libFuzzer target (tests/fuzz/) for FUZZ_TIME
+#                      seconds (60), after its corpus as regression tests
 #   make clean         remove build/
 #
 # Your own CFLAGS, CPPFLAGS and LDFLAGS are added after ours, so
@@ -82,7 +84,7 @@ TEST_RUNNERS := $(BUILD)/tests/lessons $(BUILD)/tests/floods \
                 $(patsubst tests/%.c,$(BUILD)/tests/%,$(LAB_TEST_SRCS))
 
 .PHONY: all tests demo check check-one test-lab bench bench-smoke \
-        handouts check-handouts deps-build deps-test deps-bench \
+        handouts check-handouts fuzz deps-build deps-test deps-bench \
         deps-handouts clean
 .DEFAULT_GOAL := all
 # A recipe that fails leaves no half-made target to pass for a made one.
@@ -297,6 +299,44 @@ check-handouts: handouts
 	@$(MAKE) --no-print-directory -q $(HANDOUT_HTML) $(HANDOUT_PDF) \
 	    $(HANDOUTS)/index.html || { echo "check-handouts: a second" \
 	    "make handouts would build again" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------
+# Fuzzing (tests/fuzz/): each target feeds libFuzzer's inputs to code that
+# handles received bytes or user input, and checks the result against a
+# plain oracle, under ASan+UBSan.  tests/fuzz/corpus/NAME/ holds its seeds
+# and the inputs of every crash found (a crash found becomes one there):
+# each is run once first, then the fuzzer goes on for FUZZ_TIME seconds,
+# its new inputs in $(BUILD)/fuzz/NAME.corpus, any crash in $(BUILD)/fuzz/.
+FUZZ_TARGETS := escape parse_number hexdump buckets
+FUZZ_TIME ?= 60
+FUZZ_FLAGS = -std=c17 $(STD_CPPFLAGS) -g -O1 -Wall -Wextra -Wpedantic \
+    -Werror -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+# The solutions a target includes, its main() renamed.
+FUZZ_DEPS_hexdump := solutions/01-bare-server/hexdump-server.c
+FUZZ_DEPS_buckets := solutions/04-echo-server/safe-echo.c
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c common/net.c common/net.h $$(FUZZ_DEPS_$$*)
+	@mkdir -p $(@D)
+	clang $(FUZZ_FLAGS) -o $@ $< common/net.c -lm
+
+fuzz: deps-test
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(BUILD)/fuzz/$$t.corpus || exit 1; \
+	    $(BUILD)/fuzz/$$t -runs=0 tests/fuzz/corpus/$$t \
+	        >$(BUILD)/fuzz/$$t.log 2>&1 || \
+	        { cat $(BUILD)/fuzz/$$t.log; echo "fuzz $$t: a corpus input" \
+	        "fails (above)" >&2; exit 1; }; \
+	    $(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_TIME) -max_len=8192 \
+	        -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/$$t- \
+	        $(BUILD)/fuzz/$$t.corpus tests/fuzz/corpus/$$t \
+	        >$(BUILD)/fuzz/$$t.log 2>&1 || \
+	        { tail -n 40 $(BUILD)/fuzz/$$t.log; echo "fuzz $$t: failed;" \
+	        "the input is in $(BUILD)/fuzz/$$t-*: copy it into" \
+	        "tests/fuzz/corpus/$$t/ once fixed" >&2; exit 1; }; \
+	    echo "fuzz $$t: $$(sed -n 's/^stat::number_of_executed_units: //p' \
+	        $(BUILD)/fuzz/$$t.log) runs in $(FUZZ_TIME) s, no failure"; \
+	done
 
 # The whole suite, with both compilers, sanitizers and valgrind.
 # JOBS is Criterion's parallelism; TIME_FACTOR stretches every deadline.
