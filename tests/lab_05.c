@@ -1611,6 +1611,8 @@ Test(pinger, a_failed_write_to_stdout_exits_1)
 	char timeout[16];
 	struct h_proc *p;
 	struct wire w;
+	char want[128];
+	char line[130];
 	int status;
 
 	snprintf(port, sizeof(port), "%u", h_udp_port(srv));
@@ -1630,10 +1632,14 @@ Test(pinger, a_failed_write_to_stdout_exits_1)
 	    "as it is printed and a failed write only sets the stream's error "
 	    "flag: check ferror(stdout) (after fflush) before exiting",
 	    status);
-	cr_assert(strncmp(h_stderr(p), "pinger: stdout:", 15) == 0 ||
-	    strstr(h_stderr(p), "\npinger: stdout:") != NULL, "exit 1 for a "
-	    "failed write should come with the line \"pinger: stdout: ...\" "
-	    "on stderr (errx(1, \"stdout: ...\")), %s", h_ending(p));
+	/* err(3) names the program by argv[0]'s last part. */
+	snprintf(want, sizeof(want), "%s: stdout:", strrchr(h_lab_program(),
+	    '/') ? strrchr(h_lab_program(), '/') + 1 : h_lab_program());
+	snprintf(line, sizeof(line), "\n%s", want);
+	cr_assert(strncmp(h_stderr(p), want, strlen(want)) == 0 ||
+	    strstr(h_stderr(p), line) != NULL, "exit 1 for a failed write "
+	    "should come with the line \"pinger: stdout: ...\" on stderr "
+	    "(errx(1, \"stdout: ...\")); %s", h_ending(p));
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1787,28 +1793,38 @@ Test(pinger, keeps_its_schedule_over_a_long_run_without_drifting)
 	    interval, 3600000);
 	uint64_t t0 = 0;
 	uint64_t step = (uint64_t)interval * 1000000u;
+	uint64_t least = UINT64_MAX;
+	long at = 0;
 	struct wire w;
 	struct run r;
 
 	for (long k = 0; k < count; k++) {
+		uint64_t due;
+
 		get_ping(srv, h_ms(3000), (unsigned long)k, &w);
 		if (k == 0)
 			t0 = w.ns;
-		cr_assert(w.ns >= t0 + (uint64_t)k * step, "ping %ld carried "
-		    "the send time T0 + %.3f ms, but it is due at T0 + %ld x "
-		    "%ld ms (T0 the time ping 0 carries): a ping is never sent "
-		    "before its time", k, (double)(w.ns - t0) / 1e6, k,
-		    interval);
+		due = t0 + (uint64_t)k * step;
+		cr_assert(w.ns >= due, "ping %ld carried the send time T0 + "
+		    "%.3f ms, but it is due at T0 + %ld x %ld ms (T0 the time "
+		    "ping 0 carries): a ping is never sent before its time", k,
+		    (double)(w.ns - t0) / 1e6, k, interval);
+		/*
+		 * The least lateness of the last tenth: one late wake-up
+		 * (a busy machine) makes one ping late, a drift all of them.
+		 */
+		if (k >= count - count / 10 && w.ns - due < least) {
+			least = w.ns - due;
+			at = k;
+		}
 	}
-	/* Pings are never early: so the last one is as late as any. */
-	cr_assert(w.ns <= t0 + (uint64_t)(count - 1) * step +
-	    (uint64_t)slack * 1000000u, "ping %ld is due at T0 + %ld ms, it "
-	    "was sent at T0 + %.3f ms: the schedule drifted by %.3f ms. Ping "
-	    "k is due at T0 + k x interval, computed from T0, not an "
-	    "interval after the last ping went out (that adds each wake-up's "
-	    "delay to all the pings after it)", count - 1,
-	    (count - 1) * interval, (double)(w.ns - t0) / 1e6,
-	    (double)(w.ns - t0) / 1e6 - (double)((count - 1) * interval));
+	cr_assert(least <= (uint64_t)slack * 1000000u, "of the last %ld pings, "
+	    "the one nearest its time, ping %ld, was sent %.3f ms after it "
+	    "was due (T0 + %ld ms): the schedule drifted. Ping k is due at "
+	    "T0 + k x interval, computed from T0, not an interval after the "
+	    "last ping went out (that adds each wake-up's delay to all the "
+	    "pings after it)", count / 10, at, (double)least / 1e6,
+	    at * interval);
 	stop_with(p, SIGTERM, srv, &r);
 	cr_assert(r.tx == count, "after %ld pings the summary says %ld "
 	    "transmitted", count, r.tx);
@@ -1824,6 +1840,7 @@ Test(pinger, catches_up_after_falling_behind_skipping_no_ping)
 	static unsigned char buf[NET_MAX_DATAGRAM];
 	uint64_t step = (uint64_t)interval * 1000000u;
 	uint64_t t0 = 0;
+	uint64_t least = UINT64_MAX;
 	struct wire w;
 	struct run r;
 
@@ -1855,14 +1872,20 @@ Test(pinger, catches_up_after_falling_behind_skipping_no_ping)
 		    "send every ping that is due at once, skipping none", seq,
 		    k);
 		take_ping(buf, n, &from, k, &w);
+		cr_assert(w.ns >= t0 + k * step, "ping %lu was sent at T0 + "
+		    "%.3f ms, before it was due (T0 + %lu ms)", k,
+		    (double)(w.ns - t0) / 1e6, k * (unsigned long)interval);
+		/* The least lateness of the last 5, due after the catch-up. */
+		if (k >= COUNT - 5 && w.ns - (t0 + k * step) < least)
+			least = w.ns - (t0 + k * step);
 	}
-	cr_assert(w.ns <= t0 + (COUNT - 1) * step + (uint64_t)h_ms(80) *
-	    1000000u, "ping %d is due at T0 + %ld ms; after being stopped "
-	    "(SIGSTOP) for %ld ms, the pinger sent it at T0 + %.3f ms: a "
-	    "pinger that falls behind sends every ping that is due at once "
-	    "and keeps the schedule T0 + k x interval, rather than starting "
-	    "it again from the moment it went on", COUNT - 1,
-	    (COUNT - 1) * interval, 10 * interval, (double)(w.ns - t0) / 1e6);
+	cr_assert(least <= (uint64_t)h_ms(40) * 1000000u, "after being "
+	    "stopped (SIGSTOP) for %ld ms the pinger sent each of pings %d "
+	    "to %d at least %.3f ms after it was due: a pinger that falls "
+	    "behind sends every ping that is due at once and keeps the "
+	    "schedule T0 + k x interval, rather than starting it again from "
+	    "the moment it went on", 10 * interval, COUNT - 5, COUNT - 1,
+	    (double)least / 1e6);
 	stop_with(p, SIGTERM, srv, &r);
 	check_run(&r, COUNT, true);
 }
@@ -2022,16 +2045,23 @@ expect_whole_length(const char *host, size_t longest)
 	/* Copies of the ping, so that a cut one looks like a reply. */
 	for (size_t i = 0; i < sizeof(big); i++)
 		big[i] = w.raw[i % PING_LEN];
+	/* One at a time, each read before the next, so none is dropped. */
 	for (int i = 0; i < 3; i++) {
-		char want[64];
+		const char *line;
 
 		h_udp_send(srv, host, w.port, big, len[i]);
-		snprintf(want, sizeof(want), "ignored %zu bytes from ", len[i]);
-		cr_assert(h_stdout_has(p, want, h_ms(2000)), "the server sent "
-		    "a %zu-byte datagram: expected \"%s%s port %u: not 12 "
-		    "bytes\"%s; the output:\n%s", len[i], want, host,
-		    h_udp_port(srv), i == 2 ? " (the largest datagram over "
-		    "this family)" : "", h_stdout(p));
+		line = h_line_starting(p, "ignored ", h_ms(2000));
+		cr_assert(line != NULL, "the server sent a %zu-byte datagram%s: "
+		    "expected \"ignored %zu bytes from %s port %u: not 12 "
+		    "bytes\", none came; the output:\n%s", len[i], i == 2 ?
+		    " (the largest over this family)" : "", len[i], host,
+		    h_udp_port(srv), h_stdout(p));
+		cr_assert(strtol(line + 8, NULL, 10) == (long)len[i], "the "
+		    "server sent a %zu-byte datagram, the pinger printed \"%s\"%s",
+		    len[i], line, strtol(line + 8, NULL, 10) < (long)len[i] ?
+		    ": recvfrom cut it to the size of the buffer; give it room "
+		    "for the largest datagram (NET_MAX_DATAGRAM, 65527 bytes) so "
+		    "that the length it returns is the datagram's" : "");
 	}
 	answer(srv, host, &w);
 	finish(p, h_ms(3000), &r);
@@ -2040,13 +2070,9 @@ expect_whole_length(const char *host, size_t longest)
 		    r.ev[i].bytes == (long)len[i] &&
 		    strcmp(r.ev[i].why, "not 12 bytes") == 0, "the server sent "
 		    "a %zu-byte datagram; expected \"ignored %zu bytes from %s "
-		    "port %u: not 12 bytes\", got \"%s\"%s", len[i], len[i],
+		    "port %u: not 12 bytes\", got \"%s\"", len[i], len[i],
 		    host, h_udp_port(srv), r.nev > i ? r.ev[i].line :
-		    "(nothing)", r.nev > i && r.ev[i].kind == IGNORED &&
-		    r.ev[i].bytes < (long)len[i] ? ": recvfrom cut it to the "
-		    "size of the buffer; give it room for the largest datagram "
-		    "(NET_MAX_DATAGRAM, 65527 bytes) so that the length it "
-		    "returns is the datagram's" : "");
+		    "(nothing)");
 	check_consistent(&r, 1);
 	cr_assert(r.rx == 1 && r.ign == 3, "expected 1 received and ignored "
 	    "3; got:\n%s", r.out);
