@@ -14,6 +14,7 @@
 #include <criterion/parameterized.h>
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <regex.h>
@@ -238,6 +239,19 @@ finish(struct h_proc *p, long ms, struct run *r)
 	    line ? line : "(nothing)", h_stderr(p));
 	group(line, &m[1], r->host, sizeof(r->host));
 	r->port = group_long(line, &m[2]);
+	{
+		/* Numeric: an IPv4 or IPv6 address, with its scope if any. */
+		char addr[NET_HOSTLEN];
+		unsigned char bin[sizeof(struct in6_addr)];
+
+		snprintf(addr, sizeof(addr), "%s", r->host);
+		addr[strcspn(addr, "%")] = '\0';
+		cr_assert(inet_pton(AF_INET, addr, bin) == 1 ||
+		    inet_pton(AF_INET6, addr, bin) == 1, "the PING line should "
+		    "name the address the pings are sent to, numeric, as "
+		    "net_addrstr prints it (127.0.0.1, ::1), also when the host "
+		    "was given as a name; got \"%s\"", line);
+	}
 
 	for (;;) {
 		line = next_line(r->out, &pos, buf, sizeof(buf));
