@@ -1998,19 +1998,54 @@ Test(pinger, a_datagram_read_after_a_timeout_comes_after_the_timeout_line)
 /* ---------------------------------------------------------------------- */
 /* The clock. */
 
+/*
+ * Whether the program under test was built with AddressSanitizer: its
+ * file then holds the name of ASan's start-up function.
+ */
+static bool
+built_with_asan(void)
+{
+	static const char mark[] = "__asan_init";
+	char window[sizeof(mark) - 1] = { 0 };
+	FILE *f = fopen(h_lab_program(), "rb");
+	bool found = false;
+	int c;
+
+	cr_assert(f != NULL, "%s: %s", h_lab_program(), strerror(errno));
+	/* The last bytes read, one at a time, against the mark. */
+	while (!found) {
+		c = getc(f);
+		if (c == EOF)
+			break;
+		memmove(window, window + 1, sizeof(window) - 1);
+		window[sizeof(window) - 1] = (char)c;
+		found = memcmp(window, mark, sizeof(window)) == 0;
+	}
+	fclose(f);
+	return found;
+}
+
 Test(pinger, measures_rtts_on_the_monotonic_clock_when_the_wall_clock_jumps)
 {
 	static const char test[] = "pinger::measures_rtts_on_the_monotonic_"
 	    "clock_when_the_wall_clock_jumps";
-	const char *clock = h_fake_wall_clock(test, "+0");
-	int srv = h_udp_open("127.0.0.1");
-	struct h_proc *p = start_pinger("127.0.0.1", h_udp_port(srv), 1, -1,
-	    h_ms(3000));
+	const char *clock;
+	int srv;
+	struct h_proc *p;
 	regmatch_t m[8];
 	const char *line;
 	struct wire w;
 	long held;
 	double ms;
+
+	/* Measured: such a program hangs at start-up, before main. */
+	if (built_with_asan())
+		h_skip(test, "libfaketime and AddressSanitizer deadlock when "
+		    "the program starts: run it on a build without "
+		    "SANITIZE=1");
+	clock = h_fake_wall_clock(test, "+0");
+	srv = h_udp_open("127.0.0.1");
+	p = start_pinger("127.0.0.1", h_udp_port(srv), 1, -1, h_ms(3000));
 
 	/* The wall clock is set back an hour between ping and reply. */
 	get_ping(srv, h_ms(3000), 0, &w);
