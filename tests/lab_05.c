@@ -235,8 +235,8 @@ finish(struct h_proc *p, long ms, struct run *r)
 	line = next_line(r->out, &pos, buf, sizeof(buf));
 	cr_assert(line != NULL && match(line, "^PING ([^ ]+) port ([0-9]+): "
 	    "12 bytes of data$", m, 3), "the first line should be \"PING "
-	    "HOST port PORT: 12 bytes of data\", got \"%s\" (stderr: %s)",
-	    line ? line : "(nothing)", h_stderr(p));
+	    "HOST port PORT: 12 bytes of data\", got \"%s\"; %s",
+	    line ? line : "(nothing)", h_ending(p));
 	group(line, &m[1], r->host, sizeof(r->host));
 	r->port = group_long(line, &m[2]);
 	{
@@ -247,10 +247,11 @@ finish(struct h_proc *p, long ms, struct run *r)
 		snprintf(addr, sizeof(addr), "%s", r->host);
 		addr[strcspn(addr, "%")] = '\0';
 		cr_assert(inet_pton(AF_INET, addr, bin) == 1 ||
-		    inet_pton(AF_INET6, addr, bin) == 1, "the PING line should "
-		    "name the address the pings are sent to, numeric, as "
-		    "net_addrstr prints it (127.0.0.1, ::1), also when the host "
-		    "was given as a name; got \"%s\"", line);
+		    inet_pton(AF_INET6, addr, bin) == 1, "the PING line "
+		    "should name the address the pings are sent to, "
+		    "numeric, as net_addrstr prints it (127.0.0.1, ::1), "
+		    "also when the host was given as a name; got \"%s\"",
+		    line);
 	}
 
 	for (;;) {
@@ -388,8 +389,15 @@ check_run(const struct run *r, long count, bool stopped)
 	for (int i = 0; i < r->nev; i++) {
 		const struct event *e = &r->ev[i];
 
-		if (e->kind == IGNORED)
+		if (e->kind == IGNORED) {
+			cr_assert(strcmp(e->host, "::") != 0 &&
+			    strcmp(e->host, "0.0.0.0") != 0, "\"%s\": no "
+			    "datagram comes from %s; an address printed so "
+			    "means the address length passed to recvfrom "
+			    "(sizeof the sockaddr_storage, before each call) "
+			    "or to getnameinfo is wrong", e->line, e->host);
 			continue;
+		}
 		cr_assert(e->seq < count, "\"%s\": only seq=0 to seq=%ld "
 		    "were sent", e->line, count - 1);
 		if (e->kind == TIMEOUT) {
@@ -1576,7 +1584,8 @@ ParameterizedTestParameters(pinger, bad_command_lines_exit_2_with_usage)
 		{ { "-i", "1.5", "127.0.0.1", "PORT" }, 4, "-i 1.5" },
 		{ { "-c", "0", H_BAD_HOST, "7" }, 4,
 		    "-c 0 and a host that never resolves" },
-		{ { H_BAD_HOST, "0" }, 2, "port 0 and a host that never resolves" },
+		{ { H_BAD_HOST, "0" }, 2,
+		    "port 0 and a host that never resolves" },
 		{ { "-t" }, 1, "-t without a value" },
 		{ { "-x", "127.0.0.1", "PORT" }, 3, "an unknown option" },
 	};
@@ -2117,17 +2126,18 @@ expect_whole_length(const char *host, size_t longest)
 
 		h_udp_send(srv, host, w.port, big, len[i]);
 		line = h_line_starting(p, "ignored ", h_ms(2000));
-		cr_assert(line != NULL, "the server sent a %zu-byte datagram%s: "
-		    "expected \"ignored %zu bytes from %s port %u: not 12 "
-		    "bytes\", none came; the output:\n%s", len[i], i == 2 ?
-		    " (the largest over this family)" : "", len[i], host,
-		    h_udp_port(srv), h_stdout(p));
+		cr_assert(line != NULL, "the server sent a %zu-byte "
+		    "datagram%s: expected \"ignored %zu bytes from %s port "
+		    "%u: not 12 bytes\", none came; the output:\n%s", len[i],
+		    i == 2 ? " (the largest over this family)" : "", len[i],
+		    host, h_udp_port(srv), h_stdout(p));
 		cr_assert(strtol(line + 8, NULL, 10) == (long)len[i], "the "
-		    "server sent a %zu-byte datagram, the pinger printed \"%s\"%s",
-		    len[i], line, strtol(line + 8, NULL, 10) < (long)len[i] ?
-		    ": recvfrom cut it to the size of the buffer; give it room "
-		    "for the largest datagram (NET_MAX_DATAGRAM, 65527 bytes) so "
-		    "that the length it returns is the datagram's" : "");
+		    "server sent a %zu-byte datagram, the pinger printed "
+		    "\"%s\"%s", len[i], line,
+		    strtol(line + 8, NULL, 10) < (long)len[i] ? ": recvfrom "
+		    "cut it to the size of the buffer; give it room for the "
+		    "largest datagram (NET_MAX_DATAGRAM, 65527 bytes) so that "
+		    "the length it returns is the datagram's" : "");
 	}
 	answer(srv, host, &w);
 	finish(p, h_ms(3000), &r);
