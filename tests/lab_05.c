@@ -14,6 +14,7 @@
 #include <criterion/parameterized.h>
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <regex.h>
@@ -234,10 +235,24 @@ finish(struct h_proc *p, long ms, struct run *r)
 	line = next_line(r->out, &pos, buf, sizeof(buf));
 	cr_assert(line != NULL && match(line, "^PING ([^ ]+) port ([0-9]+): "
 	    "12 bytes of data$", m, 3), "the first line should be \"PING "
-	    "HOST port PORT: 12 bytes of data\", got \"%s\" (stderr: %s)",
-	    line ? line : "(nothing)", h_stderr(p));
+	    "HOST port PORT: 12 bytes of data\", got \"%s\"; %s",
+	    line ? line : "(nothing)", h_ending(p));
 	group(line, &m[1], r->host, sizeof(r->host));
 	r->port = group_long(line, &m[2]);
+	{
+		/* Numeric: an IPv4 or IPv6 address, with its scope if any. */
+		char addr[NET_HOSTLEN];
+		unsigned char bin[sizeof(struct in6_addr)];
+
+		snprintf(addr, sizeof(addr), "%s", r->host);
+		addr[strcspn(addr, "%")] = '\0';
+		cr_assert(inet_pton(AF_INET, addr, bin) == 1 ||
+		    inet_pton(AF_INET6, addr, bin) == 1, "the PING line "
+		    "should name the address the pings are sent to, "
+		    "numeric, as net_addrstr prints it (127.0.0.1, ::1), "
+		    "also when the host was given as a name; got \"%s\"",
+		    line);
+	}
 
 	for (;;) {
 		line = next_line(r->out, &pos, buf, sizeof(buf));
@@ -345,10 +360,12 @@ fresh(const struct event *e)
 
 /*
  * What every run must satisfy, whatever the network did: each line agrees
- * with the ones before it, and the summary with the lines.
+ * with the ones before it, and the summary with the lines.  stopped: the
+ * run was ended by SIGINT or SIGTERM, count is the pings sent by then, and
+ * those still waiting have no timeout line.
  */
 static void
-check_consistent(const struct run *r, long count)
+check_run(const struct run *r, long count, bool stopped)
 {
 	static bool received[MAX_EVENTS];
 	static bool timed_out[MAX_EVENTS];
@@ -372,8 +389,15 @@ check_consistent(const struct run *r, long count)
 	for (int i = 0; i < r->nev; i++) {
 		const struct event *e = &r->ev[i];
 
-		if (e->kind == IGNORED)
+		if (e->kind == IGNORED) {
+			cr_assert(strcmp(e->host, "::") != 0 &&
+			    strcmp(e->host, "0.0.0.0") != 0, "\"%s\": no "
+			    "datagram comes from %s; an address printed so "
+			    "means the address length passed to recvfrom "
+			    "(sizeof the sockaddr_storage, before each call) "
+			    "or to getnameinfo is wrong", e->line, e->host);
 			continue;
+		}
 		cr_assert(e->seq < count, "\"%s\": only seq=0 to seq=%ld "
 		    "were sent", e->line, count - 1);
 		if (e->kind == TIMEOUT) {
@@ -384,8 +408,11 @@ check_consistent(const struct run *r, long count)
 			continue;
 		}
 		cr_assert(strcmp(e->host, r->host) == 0 && e->port == r->port,
-		    "\"%s\": replies come from the server, %s port %ld",
-		    e->line, r->host, r->port);
+		    "\"%s\": replies come from the server, %s port %ld%s",
+		    e->line, r->host, r->port, e->port != r->port &&
+		    e->port == (long)ntohs((uint16_t)r->port) ?
+		    " (the port printed is the right one byte-swapped: byte "
+		    "order (ntohs))" : "");
 		if (strcmp(e->tag, "DUP!") == 0) {
 			cr_assert(replied[e->seq], "\"%s\" is marked (DUP!), "
 			    "but it is the first reply to seq=%ld", e->line,
@@ -442,10 +469,16 @@ check_consistent(const struct run *r, long count)
 	cr_assert(r->ign == count_kind(r, IGNORED), "the summary says "
 	    "ignored %ld, but there are %d \"ignored\" lines", r->ign,
 	    count_kind(r, IGNORED));
-	cr_assert(count_kind(r, TIMEOUT) == r->tx - r->rx, "%ld of %ld pings "
-	    "were not received, so there should be as many \"timeout for "
-	    "seq=N\" lines, not %d", r->tx - r->rx, r->tx,
-	    count_kind(r, TIMEOUT));
+	if (stopped)
+		cr_assert(count_kind(r, TIMEOUT) <= r->tx - r->rx, "%ld of %ld "
+		    "pings were not received, but there are %d \"timeout for "
+		    "seq=N\" lines", r->tx - r->rx, r->tx,
+		    count_kind(r, TIMEOUT));
+	else
+		cr_assert(count_kind(r, TIMEOUT) == r->tx - r->rx, "%ld of %ld "
+		    "pings were not received, so there should be as many "
+		    "\"timeout for seq=N\" lines, not %d", r->tx - r->rx,
+		    r->tx, count_kind(r, TIMEOUT));
 	loss = r->tx > 0 ? (r->tx - r->rx) * 100 / r->tx : 0;
 	cr_assert(r->loss == loss, "%ld transmitted and %ld received is %ld%% "
 	    "packet loss (rounded down), the summary says %ld%%", r->tx,
@@ -486,6 +519,12 @@ check_consistent(const struct run *r, long count)
 	cr_assert(r->status == (r->rx > 0 ? 0 : 1), "with %ld received the "
 	    "pinger should exit %d, it exited %d", r->rx, r->rx > 0 ? 0 : 1,
 	    r->status);
+}
+
+static void
+check_consistent(const struct run *r, long count)
+{
+	check_run(r, count, false);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -711,8 +750,10 @@ Test(pinger, a_reply_held_back_by_the_server_shows_that_delay_as_its_rtt)
 	    r.out);
 	cr_assert(r.ev[i].ms >= (double)held - 1, "the server held its reply "
 	    "to seq=0 for %ld ms, the pinger printed time=%.3f ms: the RTT "
-	    "runs from the ping's send time to the reply's arrival", held,
-	    r.ev[i].ms);
+	    "runs from the ping's send time to the reply's arrival%s", held,
+	    r.ev[i].ms, r.ev[i].ms < 10 ? " (a time so short leaves the "
+	    "wait out: read the clock when recvfrom returns the reply, not "
+	    "before the wait)" : "");
 	cr_assert(r.ev[i].ms <= (double)(held + h_ms(300)), "the server held "
 	    "its reply to seq=0 for %ld ms, the pinger printed time=%.3f ms",
 	    held, r.ev[i].ms);
@@ -1538,6 +1579,13 @@ ParameterizedTestParameters(pinger, bad_command_lines_exit_2_with_usage)
 		{ { "-t", "0", "127.0.0.1", "PORT" }, 4, "-t 0" },
 		{ { "-t", "-5", "127.0.0.1", "PORT" }, 4, "-t -5" },
 		{ { "-t", "1.5", "127.0.0.1", "PORT" }, 4, "-t 1.5" },
+		{ { "-t", "3600001", "127.0.0.1", "PORT" }, 4, "-t 3600001" },
+		{ { "-c", "-1", "127.0.0.1", "PORT" }, 4, "-c -1" },
+		{ { "-i", "1.5", "127.0.0.1", "PORT" }, 4, "-i 1.5" },
+		{ { "-c", "0", H_BAD_HOST, "7" }, 4,
+		    "-c 0 and a host that never resolves" },
+		{ { H_BAD_HOST, "0" }, 2,
+		    "port 0 and a host that never resolves" },
 		{ { "-t" }, 1, "-t without a value" },
 		{ { "-x", "127.0.0.1", "PORT" }, 3, "an unknown option" },
 	};
@@ -1586,6 +1634,8 @@ Test(pinger, a_failed_write_to_stdout_exits_1)
 	char timeout[16];
 	struct h_proc *p;
 	struct wire w;
+	char want[128];
+	char line[130];
 	int status;
 
 	snprintf(port, sizeof(port), "%u", h_udp_port(srv));
@@ -1605,6 +1655,591 @@ Test(pinger, a_failed_write_to_stdout_exits_1)
 	    "as it is printed and a failed write only sets the stream's error "
 	    "flag: check ferror(stdout) (after fflush) before exiting",
 	    status);
-	cr_assert_neq(h_stderr(p)[0], '\0', "exit 1 should come with a "
-	    "message on stderr");
+	/* err(3) names the program by argv[0]'s last part. */
+	snprintf(want, sizeof(want), "%s: stdout:", strrchr(h_lab_program(),
+	    '/') ? strrchr(h_lab_program(), '/') + 1 : h_lab_program());
+	snprintf(line, sizeof(line), "\n%s", want);
+	cr_assert(strncmp(h_stderr(p), want, strlen(want)) == 0 ||
+	    strstr(h_stderr(p), line) != NULL, "exit 1 for a failed write "
+	    "should come with the line \"pinger: stdout: ...\" on stderr "
+	    "(errx(1, \"stdout: ...\")); %s", h_ending(p));
+}
+
+/* ---------------------------------------------------------------------- */
+/* Stopping early: SIGINT and SIGTERM, as ping(8) on Ctrl-C. */
+
+/*
+ * Send sig to the pinger and check that it ends on it, with its summary:
+ * not killed by it, within h_ms(2000).  Then nothing more may come to srv.
+ */
+static void
+stop_with(struct h_proc *p, int sig, int srv, struct run *r)
+{
+	const char *name = sig == SIGINT ? "SIGINT" : "SIGTERM";
+	unsigned char buf[64];
+	int status;
+
+	cr_assert(kill(h_pid(p), sig) == 0, "kill: %s", strerror(errno));
+	status = h_wait(p, h_ms(2000));
+	cr_assert(status != -1, "the pinger was still running %ld ms after "
+	    "%s: it should stop at once, print the summary of the pings "
+	    "sent so far and exit (wait with net_wait_many_or_stop, which "
+	    "returns NET_STOPPED)", h_ms(2000), name);
+	cr_assert(status != 128 + sig, "%s killed the pinger (%s): like "
+	    "ping(8) on Ctrl-C it should stop sending, print the summary of "
+	    "the pings sent so far and exit 0 or 1 (catch both signals with "
+	    "net_catch_stop_signals() before the first line)", name,
+	    h_ending(p));
+	cr_assert(h_udp_recv(srv, buf, sizeof(buf), 20, NULL) == -1, "a ping "
+	    "came after %s: the pinger should send no more", name);
+	finish(p, h_ms(1000), r);
+}
+
+Test(pinger, stops_on_sigint_with_the_summary_of_the_pings_sent)
+{
+	int srv = h_udp_open("127.0.0.1");
+	struct h_proc *p = start_pinger("127.0.0.1", h_udp_port(srv), 5,
+	    h_ms(300), h_ms(10000));
+	struct wire w;
+	struct run r;
+
+	/* Pings 0 and 1 answered, ping 2 still waiting at Ctrl-C. */
+	for (unsigned long k = 0; k < 3; k++) {
+		get_ping(srv, h_ms(3000), k, &w);
+		if (k < 2)
+			answer(srv, "127.0.0.1", &w);
+	}
+	cr_assert(h_stdout_has(p, ": seq=1 time=", h_ms(2000)), "pings 0 and "
+	    "1 were answered at once, but no reply line for seq=1 came; "
+	    "got:\n%s", h_stdout(p));
+	stop_with(p, SIGINT, srv, &r);
+
+	cr_assert(count_kind(&r, TIMEOUT) == 0, "after SIGINT the pinger "
+	    "prints no more timeout lines: ping 2 was still waiting (its "
+	    "timeout is %ld ms), so it counts as not received, without a "
+	    "\"timeout for seq=2\"; got:\n%s", h_ms(10000), r.out);
+	cr_assert(r.tx == 3 && r.rx == 2 && r.loss == 33, "SIGINT came after "
+	    "3 pings, 2 of them answered: expected \"3 packets transmitted, "
+	    "2 received, 33%% packet loss\" (T is the pings sent so far); "
+	    "got:\n%s", r.out);
+	check_run(&r, 3, true);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Values past 32 bits of nanoseconds, and the largest ones. */
+
+Test(pinger, a_timeout_past_32_bits_of_nanoseconds_still_waits)
+{
+	int srv = h_udp_open("127.0.0.1");
+	struct h_proc *p = start_pinger("127.0.0.1", h_udp_port(srv), 1, -1,
+	    4400);
+	struct wire w;
+	struct run r;
+
+	/* 4400 ms in 32 bits of ns wraps to about 105 ms. */
+	get_ping(srv, h_ms(3000), 0, &w);
+	pause_ms(srv, 500);
+	answer(srv, "127.0.0.1", &w);
+	finish(p, h_ms(3000), &r);
+
+	cr_assert(find(&r, TIMEOUT, 0, NULL) == -1 && r.rx == 1, "with -t "
+	    "4400 the reply came about 500 ms after ping 0, well within its "
+	    "timeout, yet the pinger timed it out: 4400 ms is 4.4e9 ns, past "
+	    "what 32 bits hold (4.29e9, about 4.29 s), and it wraps to about "
+	    "105 ms; keep nanoseconds in 64 bits (uint64_t); got:\n%s", r.out);
+	check_consistent(&r, 1);
+}
+
+Test(pinger, an_interval_past_32_bits_of_nanoseconds_is_kept)
+{
+	int srv = h_udp_open("::1");
+	struct h_proc *p = start_pinger("::1", h_udp_port(srv), 2, 4400, 100);
+	unsigned char buf[64];
+	struct wire w;
+	struct run r;
+	ssize_t n;
+
+	get_ping(srv, h_ms(3000), 0, &w);
+	n = h_udp_recv(srv, buf, sizeof(buf), 1000, NULL);
+	cr_assert(n == -1, "with -i 4400 ping 1 is due 4400 ms after ping 0, "
+	    "but a datagram came %ld ms after it: 4400 ms is 4.4e9 ns, past "
+	    "what 32 bits hold (4.29e9), and it wraps to about 105 ms; keep "
+	    "nanoseconds in 64 bits (uint64_t)", h_now_ms() - w.at);
+	/* SIGTERM ends it as SIGINT does: nothing received, exit 1. */
+	stop_with(p, SIGTERM, srv, &r);
+	cr_assert(r.tx == 1 && r.rx == 0 && find(&r, TIMEOUT, 0, NULL) != -1,
+	    "SIGTERM came after ping 0 had timed out: expected \"timeout for "
+	    "seq=0\" and \"1 packets transmitted, 0 received, 100%% packet "
+	    "loss\"; got:\n%s", r.out);
+	check_run(&r, 1, true);
+}
+
+Test(pinger, accepts_the_largest_count_interval_and_timeout)
+{
+	static unsigned char buf[NET_MAX_DATAGRAM];
+	int srv = h_udp_open("127.0.0.1");
+	struct h_proc *p = start_pinger("127.0.0.1", h_udp_port(srv), 100000,
+	    3600000, 3600000);
+	struct sockaddr_storage from;
+	struct wire w;
+	struct run r;
+	ssize_t n;
+
+	n = h_udp_recv(srv, buf, sizeof(buf), h_ms(3000), &from);
+	if (n == -1)
+		h_wait(p, h_ms(500));
+	cr_assert(n != -1, "pinger -c 100000 -i 3600000 -t 3600000 sent no "
+	    "ping within %ld ms: each is the largest value LAB.md allows, and "
+	    "a range includes its ends; %s", h_ms(3000), h_ending(p));
+	take_ping(buf, n, &from, 0, &w);
+	answer(srv, "127.0.0.1", &w);
+	cr_assert(h_stdout_has(p, ": seq=0 time=", h_ms(2000)), "ping 0 was "
+	    "answered at once, but no reply line came; got:\n%s", h_stdout(p));
+	stop_with(p, SIGINT, srv, &r);
+	cr_assert(r.tx == 1 && r.rx == 1, "SIGINT after one ping, answered: "
+	    "expected \"1 packets transmitted, 1 received, 0%% packet "
+	    "loss\"; got:\n%s", r.out);
+	check_run(&r, 1, true);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The schedule over a long run, and after falling behind. */
+
+Test(pinger, keeps_its_schedule_over_a_long_run_without_drifting)
+{
+	/* 2000 pings 1 ms apart: 2 s; under valgrind fewer, further apart. */
+	long count = h_valgrind() ? 200 : 2000;
+	long interval = h_valgrind() ? 10 : 1;
+	long slack = h_ms(40);
+	int srv = h_udp_open("127.0.0.1");
+	struct h_proc *p = start_pinger("127.0.0.1", h_udp_port(srv), count,
+	    interval, 3600000);
+	uint64_t t0 = 0;
+	uint64_t step = (uint64_t)interval * 1000000u;
+	uint64_t least = UINT64_MAX;
+	long at = 0;
+	struct wire w;
+	struct run r;
+
+	/*
+	 * On a busy machine our socket may overflow and lose pings: each
+	 * is judged by the seq it carries, and ping 0, the first, gives T0.
+	 */
+	get_ping(srv, h_ms(3000), 0, &w);
+	t0 = w.ns;
+	for (long k = 0; k < count - 1;) {
+		static unsigned char buf[NET_MAX_DATAGRAM];
+		struct sockaddr_storage from;
+		ssize_t n = h_udp_recv(srv, buf, sizeof(buf), h_ms(3000),
+		    &from);
+		long seq;
+		uint64_t due;
+
+		cr_assert(n != -1, "waited %ld ms for ping %ld, none came",
+		    h_ms(3000), k + 1);
+		seq = n == PING_LEN ? (long)get_be(buf, 4) : -1;
+		cr_assert(seq > k && seq < count, "after ping %ld came a "
+		    "datagram that is no later ping of the run", k);
+		k = seq;
+		take_ping(buf, n, &from, (unsigned long)k, &w);
+		due = t0 + (uint64_t)k * step;
+		cr_assert(w.ns >= due, "ping %ld carried the send time T0 + "
+		    "%.3f ms, but it is due at T0 + %ld x %ld ms (T0 the time "
+		    "ping 0 carries): a ping is never sent before its time", k,
+		    (double)(w.ns - t0) / 1e6, k, interval);
+		/*
+		 * The least lateness of the last tenth: one late wake-up
+		 * (a busy machine) makes one ping late, a drift all of them.
+		 */
+		if (k >= count - count / 10 && w.ns - due < least) {
+			least = w.ns - due;
+			at = k;
+		}
+	}
+	cr_assert(least != UINT64_MAX, "test setup: the test's socket lost "
+	    "all of the last %ld pings", count / 10);
+	cr_assert(least <= (uint64_t)slack * 1000000u, "of the last %ld pings, "
+	    "the one nearest its time, ping %ld, was sent %.3f ms after it "
+	    "was due (T0 + %ld ms): the schedule drifted. Ping k is due at "
+	    "T0 + k x interval, computed from T0, not an interval after the "
+	    "last ping went out (that adds each wake-up's delay to all the "
+	    "pings after it)", count / 10, at, (double)least / 1e6,
+	    at * interval);
+	stop_with(p, SIGTERM, srv, &r);
+	cr_assert(r.tx == count, "after %ld pings the summary says %ld "
+	    "transmitted", count, r.tx);
+}
+
+Test(pinger, catches_up_after_falling_behind_skipping_no_ping)
+{
+	enum { COUNT = 20 };
+	long interval = h_ms(20);
+	int srv = h_udp_open("127.0.0.1");
+	struct h_proc *p = start_pinger("127.0.0.1", h_udp_port(srv), COUNT,
+	    interval, 3600000);
+	static unsigned char buf[NET_MAX_DATAGRAM];
+	uint64_t step = (uint64_t)interval * 1000000u;
+	uint64_t t0 = 0;
+	uint64_t least = UINT64_MAX;
+	struct wire w;
+	struct run r;
+
+	for (unsigned long k = 0; k < 3; k++) {
+		get_ping(srv, h_ms(3000), k, &w);
+		if (k == 0)
+			t0 = w.ns;
+	}
+	/* Stopped for 10 intervals: then 10 pings are due at once. */
+	cr_assert(kill(h_pid(p), SIGSTOP) == 0, "kill: %s", strerror(errno));
+	while (h_udp_recv(srv, buf, sizeof(buf), 50, NULL) != -1)
+		continue;	/* a ping that left just before the stop */
+	pause_ms(srv, 10 * interval);
+	cr_assert(kill(h_pid(p), SIGCONT) == 0, "kill: %s", strerror(errno));
+	for (unsigned long k = 3; k < COUNT; k++) {
+		struct sockaddr_storage from;
+		ssize_t n = h_udp_recv(srv, buf, sizeof(buf), h_ms(3000),
+		    &from);
+		unsigned long seq;
+
+		cr_assert(n == PING_LEN, "after the pinger had been stopped "
+		    "(SIGSTOP) and continued, ping %lu did not come (%s)", k,
+		    n == -1 ? "nothing came" : "a datagram not 12 bytes");
+		seq = (unsigned long)get_be(buf, 4);
+		if (seq < k)
+			continue;	/* sent just before the stop */
+		cr_assert(seq == k, "after the pinger had fallen 10 intervals "
+		    "behind, the next ping was seq=%lu, not seq=%lu: it should "
+		    "send every ping that is due at once, skipping none", seq,
+		    k);
+		take_ping(buf, n, &from, k, &w);
+		cr_assert(w.ns >= t0 + k * step, "ping %lu was sent at T0 + "
+		    "%.3f ms, before it was due (T0 + %lu ms)", k,
+		    (double)(w.ns - t0) / 1e6, k * (unsigned long)interval);
+		/* The least lateness of the last 5, due after the catch-up. */
+		if (k >= COUNT - 5 && w.ns - (t0 + k * step) < least)
+			least = w.ns - (t0 + k * step);
+	}
+	cr_assert(least <= (uint64_t)h_ms(40) * 1000000u, "after being "
+	    "stopped (SIGSTOP) for %ld ms the pinger sent each of pings %d "
+	    "to %d at least %.3f ms after it was due: a pinger that falls "
+	    "behind sends every ping that is due at once and keeps the "
+	    "schedule T0 + k x interval, rather than starting it again from "
+	    "the moment it went on", 10 * interval, COUNT - 5, COUNT - 1,
+	    (double)least / 1e6);
+	stop_with(p, SIGTERM, srv, &r);
+	check_run(&r, COUNT, true);
+}
+
+/*
+ * Wait until the process sleeps in a system call (state S in
+ * /proc/PID/stat): for the pinger between events, in its wait.
+ */
+static void
+wait_asleep(struct h_proc *p)
+{
+	char path[64];
+	char buf[512];
+	long deadline = h_now_ms() + h_ms(2000);
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)h_pid(p));
+	for (;;) {
+		FILE *f = fopen(path, "r");
+		size_t n = 0;
+		const char *state;
+
+		if (f != NULL) {
+			n = fread(buf, 1, sizeof(buf) - 1, f);
+			fclose(f);
+		}
+		buf[n] = '\0';
+		state = strrchr(buf, ')');
+		if (state != NULL && state[1] == ' ' && state[2] == 'S')
+			return;
+		cr_assert(h_now_ms() < deadline, "test setup: the pinger did "
+		    "not go to sleep, waiting, within %ld ms", h_ms(2000));
+		h_wait(p, 5);
+	}
+}
+
+Test(pinger, a_datagram_read_after_a_timeout_comes_after_the_timeout_line)
+{
+	int srv = h_udp_open("127.0.0.1");
+	int stranger = h_udp_open("127.0.0.1");
+	struct h_proc *p = start_pinger("127.0.0.1", h_udp_port(srv), 2,
+	    h_ms(1000), 100);
+	static const struct want_line want[] = {
+		{ TIMEOUT, 0, "" },
+		{ IGNORED, 0, "" },
+		{ REPLY, 0, "late" },
+		{ REPLY, 1, "" },
+	};
+	struct wire w;
+	struct run r;
+
+	/*
+	 * Stopped in its wait, through ping 0's timeout, with a stranger's
+	 * datagram and the (late) reply waiting for it when it goes on.
+	 * Ping 1, due long after, keeps it running to read them.
+	 */
+	get_ping(srv, h_ms(3000), 0, &w);
+	wait_asleep(p);
+	cr_assert(kill(h_pid(p), SIGSTOP) == 0, "kill: %s", strerror(errno));
+	pause_ms(srv, 300);
+	h_udp_send(stranger, "127.0.0.1", w.port, "stray", 5);
+	answer(srv, "127.0.0.1", &w);
+	cr_assert(kill(h_pid(p), SIGCONT) == 0, "kill: %s", strerror(errno));
+	get_ping(srv, h_ms(3000), 1, &w);
+	answer(srv, "127.0.0.1", &w);
+	finish(p, h_ms(3000), &r);
+
+	cr_assert(r.nev == 4 && r.ev[0].kind == TIMEOUT &&
+	    r.ev[1].kind == IGNORED && r.ev[2].kind == REPLY, "the pinger was "
+	    "stopped (SIGSTOP) past ping 0's 100 ms timeout, and went on with "
+	    "a stranger's datagram and the reply waiting: first \"timeout for "
+	    "seq=0\", then the stranger's \"ignored\" line, then the reply "
+	    "(late). When a datagram is read, first give up on every ping "
+	    "whose timeout has passed by then, whatever the datagram is; "
+	    "got:\n%s", r.out);
+	check_lines(&r, want, 4, "after a stop past ping 0's timeout");
+	check_consistent(&r, 2);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The clock. */
+
+/*
+ * Whether the program under test was built with AddressSanitizer: its
+ * file then holds the name of ASan's start-up function.
+ */
+static bool
+built_with_asan(void)
+{
+	static const char mark[] = "__asan_init";
+	char window[sizeof(mark) - 1] = { 0 };
+	FILE *f = fopen(h_lab_program(), "rb");
+	bool found = false;
+	int c;
+
+	cr_assert(f != NULL, "%s: %s", h_lab_program(), strerror(errno));
+	/* The last bytes read, one at a time, against the mark. */
+	while (!found) {
+		c = getc(f);
+		if (c == EOF)
+			break;
+		memmove(window, window + 1, sizeof(window) - 1);
+		window[sizeof(window) - 1] = (char)c;
+		found = memcmp(window, mark, sizeof(window)) == 0;
+	}
+	fclose(f);
+	return found;
+}
+
+Test(pinger, measures_rtts_on_the_monotonic_clock_when_the_wall_clock_jumps)
+{
+	static const char test[] = "pinger::measures_rtts_on_the_monotonic_"
+	    "clock_when_the_wall_clock_jumps";
+	const char *clock;
+	int srv;
+	struct h_proc *p;
+	regmatch_t m[8];
+	const char *line;
+	struct wire w;
+	long held;
+	double ms;
+
+	/* Measured: such a program hangs at start-up, before main. */
+	if (built_with_asan())
+		h_skip(test, "libfaketime and AddressSanitizer deadlock when "
+		    "the program starts: run it on a build without "
+		    "SANITIZE=1");
+	clock = h_fake_wall_clock(test, "+0");
+	srv = h_udp_open("127.0.0.1");
+	p = start_pinger("127.0.0.1", h_udp_port(srv), 1, -1, h_ms(3000));
+
+	/* The wall clock is set back an hour between ping and reply. */
+	get_ping(srv, h_ms(3000), 0, &w);
+	h_move_wall_clock(clock, "-3600");
+	pause_ms(srv, 100);
+	held = h_now_ms() - w.at;
+	answer(srv, "127.0.0.1", &w);
+	line = h_line_starting(p, "12 bytes from ", h_ms(2000));
+	cr_assert(line != NULL, "ping 0 was answered after %ld ms, while the "
+	    "wall clock was set back an hour, and no reply line came; the "
+	    "output:\n%s", held, h_stdout(p));
+	cr_assert(match(line, RE_REPLY, m, 8), "the reply line should be "
+	    "\"12 bytes from HOST port PORT: seq=0 time=MS ms\", got \"%s\" "
+	    "(a negative time: the RTT was measured on the wall clock, which "
+	    "had been set back an hour; use CLOCK_MONOTONIC)", line);
+	ms = group_double(line, &m[4]);
+	cr_assert(ms >= (double)held - 1 && ms <= (double)(held + h_ms(300)),
+	    "the reply came %ld ms after ping 0, the pinger printed \"%s\": "
+	    "the wall clock was set back an hour in between (as NTP or an "
+	    "administrator may do), so the RTT was measured on it; measure on "
+	    "CLOCK_MONOTONIC, which nobody sets", held, line);
+	h_stop(p, SIGTERM);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Cost: a pinger that waits sleeps. */
+
+Test(pinger, sleeps_while_it_waits)
+{
+	int srv = h_udp_open("127.0.0.1");
+	struct h_proc *p = start_pinger("127.0.0.1", h_udp_port(srv), 2, 1100,
+	    1100);
+	struct wire w;
+	long cpu0;
+	long t0;
+
+	/* 1100 ms until ping 1 is due, 1100 more until it times out. */
+	get_ping(srv, h_ms(3000), 0, &w);
+	cpu0 = h_cpu_ms(p);
+	t0 = h_now_ms();
+	get_ping(srv, h_ms(3000), 1, &w);
+	cr_assert(h_wait(p, h_ms(3000)) == 1, "nothing answered: the pinger "
+	    "should end 1100 ms after ping 1 and exit 1; %s", h_ending(p));
+	h_expect_sleeping(p, cpu0, t0, "waiting 1100 ms for a ping to be due "
+	    "and 1100 ms for it to time out");
+}
+
+/* ---------------------------------------------------------------------- */
+/* Datagrams of every length, and senders that are not the server. */
+
+static void
+expect_whole_length(const char *host, size_t longest)
+{
+	static unsigned char big[NET_MAX_DATAGRAM];
+	const size_t len[] = { 1025, 4097, longest };
+	int srv = h_udp_open(host);
+	struct h_proc *p = start_pinger(host, h_udp_port(srv), 1, -1,
+	    h_ms(5000));
+	struct wire w;
+	struct run r;
+
+	get_ping(srv, h_ms(3000), 0, &w);
+	/* Copies of the ping, so that a cut one looks like a reply. */
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = w.raw[i % PING_LEN];
+	/* One at a time, each read before the next, so none is dropped. */
+	for (int i = 0; i < 3; i++) {
+		const char *line;
+
+		h_udp_send(srv, host, w.port, big, len[i]);
+		line = h_line_starting(p, "ignored ", h_ms(2000));
+		cr_assert(line != NULL, "the server sent a %zu-byte "
+		    "datagram%s: expected \"ignored %zu bytes from %s port "
+		    "%u: not 12 bytes\", none came; the output:\n%s", len[i],
+		    i == 2 ? " (the largest over this family)" : "", len[i],
+		    host, h_udp_port(srv), h_stdout(p));
+		cr_assert(strtol(line + 8, NULL, 10) == (long)len[i], "the "
+		    "server sent a %zu-byte datagram, the pinger printed "
+		    "\"%s\"%s", len[i], line,
+		    strtol(line + 8, NULL, 10) < (long)len[i] ? ": recvfrom "
+		    "cut it to the size of the buffer; give it room for the "
+		    "largest datagram (NET_MAX_DATAGRAM, 65527 bytes) so that "
+		    "the length it returns is the datagram's" : "");
+	}
+	answer(srv, host, &w);
+	finish(p, h_ms(3000), &r);
+	for (int i = 0; i < 3; i++)
+		cr_assert(r.nev > i && r.ev[i].kind == IGNORED &&
+		    r.ev[i].bytes == (long)len[i] &&
+		    strcmp(r.ev[i].why, "not 12 bytes") == 0, "the server sent "
+		    "a %zu-byte datagram; expected \"ignored %zu bytes from %s "
+		    "port %u: not 12 bytes\", got \"%s\"", len[i], len[i],
+		    host, h_udp_port(srv), r.nev > i ? r.ev[i].line :
+		    "(nothing)");
+	check_consistent(&r, 1);
+	cr_assert(r.rx == 1 && r.ign == 3, "expected 1 received and ignored "
+	    "3; got:\n%s", r.out);
+}
+
+Test(pinger, reports_the_whole_length_of_the_longest_datagram_over_ipv4)
+{
+	expect_whole_length("127.0.0.1", NET_MAX_UDP4);
+}
+
+Test(pinger, reports_the_whole_length_of_the_longest_datagram_over_ipv6)
+{
+	expect_whole_length("::1", NET_MAX_UDP6);
+}
+
+Test(pinger, a_copy_from_another_address_on_the_servers_port_is_ignored)
+{
+	int srv = h_udp_open("127.0.0.1");
+	uint16_t port = h_udp_port(srv);
+	int other = h_udp_open_port("127.0.0.2", port);
+	struct h_proc *p = start_pinger("127.0.0.1", port, 1, -1, h_ms(3000));
+	char want[128];
+	struct wire w;
+	struct run r;
+
+	get_ping(srv, h_ms(3000), 0, &w);
+	h_udp_send(other, "127.0.0.1", w.port, w.raw, PING_LEN);
+	answer(srv, "127.0.0.1", &w);
+	finish(p, h_ms(3000), &r);
+
+	snprintf(want, sizeof(want), "ignored 12 bytes from 127.0.0.2 port "
+	    "%u: not from the server", port);
+	cr_assert(r.nev >= 1 && strcmp(r.ev[0].line, want) == 0, "a copy of "
+	    "ping 0 came from 127.0.0.2 port %u, the server's port at another "
+	    "address: another host's. Expected \"%s\", got \"%s\": a sender "
+	    "is an address and a port, compare both (sin_addr too)", port,
+	    want, r.nev >= 1 ? r.ev[0].line : "(nothing)");
+	cr_assert(r.nev == 2 && fresh(&r.ev[1]) && r.ev[1].tag[0] == '\0',
+	    "then the server's own echo should be the reply; got:\n%s", r.out);
+	check_consistent(&r, 1);
+}
+
+/*
+ * Two links with one link-local address, fe80::1, in a namespace of our
+ * own: the same address and port on another link is another host.
+ */
+TestSuite(pinger_netns, .init = h_init, .fini = h_cleanup,
+    .timeout = H_TEST_TIMEOUT);
+
+Test(pinger, a_copy_from_the_same_link_local_address_on_another_link_is_ignored)
+{
+	h_rerun_in_netns("pinger::a_copy_from_the_same_link_local_address_on_"
+	    "another_link_is_ignored",
+	    "ip link add v0 type veth peer name v1 && "
+	    "ip link add w0 type veth peer name w1 && "
+	    "for d in v0 v1 w0 w1; do ip link set $d up || exit 1; done && "
+	    "ip -6 addr add fe80::1/64 dev v0 nodad && "
+	    "ip -6 addr add fe80::1/64 dev w0 nodad", "pinger_netns/*");
+}
+
+Test(pinger_netns, another_links_fe80_1_is_not_the_server)
+{
+	int srv;
+	uint16_t port;
+	int other;
+	struct h_proc *p;
+	struct wire w;
+	struct run r;
+
+	if (!h_in_netns())
+		cr_skip_test("runs only inside the namespace that pinger::a_"
+		    "copy_from_the_same_link_local_address_on_another_link_is_"
+		    "ignored makes");
+	srv = h_udp_open("fe80::1%v0");
+	port = h_udp_port(srv);
+	other = h_udp_open_port("fe80::1%w0", port);
+	p = start_pinger("fe80::1%v0", port, 1, -1, h_ms(3000));
+	get_ping(srv, h_ms(3000), 0, &w);
+	h_udp_send(other, "fe80::1%w0", w.port, w.raw, PING_LEN);
+	answer(srv, "fe80::1%v0", &w);
+	finish(p, h_ms(3000), &r);
+
+	cr_assert(r.nev >= 1 && r.ev[0].kind == IGNORED &&
+	    strcmp(r.ev[0].why, "not from the server") == 0 &&
+	    r.ev[0].port == port, "a copy of ping 0 came from fe80::1 port %u "
+	    "on link w0, the pings go to fe80::1 port %u on link v0: the same "
+	    "address and port on another link is another host. Expected "
+	    "\"ignored 12 bytes from fe80::1%%w0 port %u: not from the "
+	    "server\", got \"%s\": compare sin6_scope_id too", port, port,
+	    port, r.nev >= 1 ? r.ev[0].line : "(nothing)");
+	cr_assert(r.nev == 2 && fresh(&r.ev[1]), "then the server's own echo "
+	    "should be the reply; got:\n%s", r.out);
+	check_consistent(&r, 1);
 }

@@ -17,12 +17,12 @@
 #include <errno.h>
 #include <math.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -388,6 +388,14 @@ main(int argc, char *argv[])
 	pg.tolen = ai->ai_addrlen;
 	pg.timeout_ns = (uint64_t)timeout_ms * 1000000u;
 
+	/*
+	 * Ctrl-C ends the run early, as in ping(8), with the summary of the
+	 * pings sent so far.  Caught before the first line, and waited for
+	 * with pselect (lesson 06 says why): a signal that comes just
+	 * before the wait would otherwise be missed until the next ping.
+	 */
+	if (net_catch_stop_signals() == -1)
+		err(1, "sigaction");
 	printf("PING %s port %s: %d bytes of data\n", pg.server.host,
 	    pg.server.port, PING_LEN);
 
@@ -396,14 +404,16 @@ main(int argc, char *argv[])
 	 * intervals (fixed in advance, so slow replies do not delay the
 	 * schedule), the oldest waiting ping times out, a datagram arrives.
 	 * poll() sleeps until the first of them; deadlines are instants on
-	 * the monotonic clock, so an early wake-up (a signal, a stray
-	 * datagram) shortens no wait and lengthens none.
+	 * the monotonic clock, so an early wake-up (a stray datagram)
+	 * shortens no wait and lengthens none.  T0 is the time ping 0
+	 * carries, and a pinger that falls behind (a busy machine, a
+	 * SIGSTOP) sends what is due at once and keeps to the schedule.
 	 */
 	start = now_ns();
 	for (;;) {
 		uint64_t now = now_ns();
 		uint64_t wake = UINT64_MAX;
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		fd_set readable;
 		struct sockaddr_storage addr;
 		socklen_t addrlen;
 		ssize_t n;
@@ -415,6 +425,8 @@ main(int argc, char *argv[])
 			    (uint64_t)interval_ms * 1000000u;
 			if (now >= wake) {
 				send_ping(fd, &pg);
+				if (pg.sent == 1)
+					start = pg.pings[0].sent_ns;
 				continue;
 			}
 		} else if (pg.oldest == count) {
@@ -425,13 +437,16 @@ main(int argc, char *argv[])
 			wake = pg.pings[pg.oldest].sent_ns + pg.timeout_ns;
 
 		/* Rounded up, so as not to wake just before the moment. */
-		ready = poll(&pfd, 1, (int)((wake - now + 999999) / 1000000));
-		if (ready == -1 && errno == EINTR)
+		FD_ZERO(&readable);
+		FD_SET(fd, &readable);
+		ready = net_wait_many_or_stop(fd + 1, &readable,
+		    (int)((wake - now + 999999) / 1000000));
+		if (ready == NET_STOPPED)
+			break;	/* the pings still waiting: not received */
+		if (ready == NET_TIMEDOUT && errno == ETIMEDOUT)
 			continue;
 		if (ready == -1)
-			err(1, "poll");
-		if (ready == 0)
-			continue;
+			err(1, "pselect");
 
 		addrlen = sizeof(addr);
 		n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT,
@@ -443,7 +458,7 @@ main(int argc, char *argv[])
 		/*
 		 * The time of arrival, and any timeout due by then first: a
 		 * reply read after its ping's deadline is late, even if
-		 * poll() had not yet woken us for that deadline.
+		 * the wait had not yet ended for that deadline.
 		 */
 		now = now_ns();
 		expire(&pg, now);
