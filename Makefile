@@ -307,13 +307,14 @@ check-handouts: handouts
 # and the inputs of every crash found (a crash found becomes one there):
 # each is run once first, then the fuzzer goes on for FUZZ_TIME seconds,
 # its new inputs in $(BUILD)/fuzz/NAME.corpus, any crash in $(BUILD)/fuzz/.
-FUZZ_TARGETS := escape parse_number hexdump buckets relay
+FUZZ_TARGETS := escape parse_number hexdump buckets pinger relay
 FUZZ_TIME ?= 60
 FUZZ_FLAGS = -std=c17 $(STD_CPPFLAGS) -g -O1 -Wall -Wextra -Wpedantic \
     -Werror -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 # The solutions a target includes, its main() renamed.
 FUZZ_DEPS_hexdump := solutions/01-bare-server/hexdump-server.c
 FUZZ_DEPS_buckets := solutions/04-echo-server/safe-echo.c
+FUZZ_DEPS_pinger := solutions/05-echo-client/pinger.c
 FUZZ_DEPS_relay := tools/relay.c
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c common/net.c common/net.h $$(FUZZ_DEPS_$$*)
