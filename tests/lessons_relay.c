@@ -900,3 +900,61 @@ Test(relay_netns, late_reply_for_a_forgotten_client)
 	cr_assert_eq(h_stop(relay, SIGTERM), 0, "SIGTERM should exit 0; %s",
 	    h_ending(relay));
 }
+
+/* ---------------------------------------------------------------------- */
+/*
+ * The pinger through the relay at 30 % loss each way: a ping is lost when
+ * its request or its reply is, and with no duplicates, no reordering and
+ * replies far inside the timeout, the pinger's losses are the relay's
+ * drops, exactly.  The seed makes the run the same every time.
+ */
+Test(relay, the_pingers_loss_at_30_percent_is_the_relays_drops)
+{
+	uint16_t eport, rport;
+	struct h_proc *echo = h_server_args(h_bin("echo-server"),
+	    (const char *[]){ "-q", NULL }, "127.0.0.1", &eport);
+	char earg[8], rarg[8];
+	struct h_proc *relay, *pinger;
+	long sent = -1, got = -1, pct = -1;
+	long up_n = -1, up_drop = -1, down_n = -1, down_drop = -1;
+	const char *line;
+
+	snprintf(earg, sizeof(earg), "%u", (unsigned)eport);
+	relay = h_server_cmd((char *[]){ (char *)h_bin("relay"), "-l", "30",
+	    "-s", "42", "0", "127.0.0.1", earg, NULL }, true, &rport);
+	snprintf(rarg, sizeof(rarg), "%u", (unsigned)rport);
+	pinger = h_prog("pinger", "-c", "200", "-i", "5", "-t", "2000",
+	    "127.0.0.1", rarg, NULL);
+	cr_assert(h_wait(pinger, h_ms(20000)) != -1, "the pinger did not "
+	    "finish 200 pings within %ld ms; %s", h_ms(20000),
+	    h_ending(pinger));
+	line = strstr(h_stdout(pinger), "packets transmitted");
+	cr_assert(line != NULL, "no summary from the pinger; %s",
+	    h_ending(pinger));
+	while (line > h_stdout(pinger) && line[-1] != '\n')
+		line--;
+	cr_assert(sscanf(line, "%ld packets transmitted, %ld received, "
+	    "%ld%% packet loss", &sent, &got, &pct) == 3, "a summary line "
+	    "unlike LAB.md's: %.100s", line);
+	cr_assert_eq(h_stop(relay, SIGTERM), 0, "SIGTERM should exit 0; %s",
+	    h_ending(relay));
+	cr_assert(sscanf(strstr(h_stdout(relay), "c->s: "), "c->s: %ld "
+	    "datagrams, %ld dropped", &up_n, &up_drop) == 2 &&
+	    sscanf(strstr(h_stdout(relay), "s->c: "), "s->c: %ld datagrams, "
+	    "%ld dropped", &down_n, &down_drop) == 2, "the relay's counts "
+	    "are missing:\n%s", h_stdout(relay));
+	fprintf(stderr, "figure: relay -l 30 -s 42: c->s %ld datagrams, %ld "
+	    "dropped; s->c %ld, %ld dropped; pinger %ld sent, %ld received, "
+	    "%ld%% loss\n", up_n, up_drop, down_n, down_drop, sent, got, pct);
+	cr_assert_eq(sent, 200, "the pinger sent %ld pings, not 200", sent);
+	cr_assert_eq(up_n, 200, "the relay saw %ld pings, not 200", up_n);
+	cr_assert_eq(down_n, up_n - up_drop, "the echo server answered %ld "
+	    "of the %ld pings the relay let through", down_n, up_n - up_drop);
+	cr_assert_eq(sent - got, up_drop + down_drop, "the pinger lost %ld "
+	    "pings, the relay dropped %ld requests and %ld replies: the two "
+	    "should agree", sent - got, up_drop, down_drop);
+	/* 30 % each way loses 1 - 0.7 x 0.7 = 51 % of round trips. */
+	cr_assert(pct >= 41 && pct <= 61, "-l 30 each way should lose about "
+	    "51 %% of round trips; the pinger says %ld %%", pct);
+	h_expect_ends(echo, SIGTERM);
+}
