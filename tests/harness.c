@@ -1112,7 +1112,9 @@ h_expect_flood_stop(char *const server_argv[])
 		status = h_wait(srv, h_ms(5000));
 		cr_assert(status != -1, "%s got SIGTERM during a flood of "
 		    "datagrams and was still running %ld ms after the flood "
-		    "stopped", name, h_ms(5000));
+		    "stopped: a server blocked in recvfrom() (or restarted "
+		    "there by SA_RESTART) never sees the signal; wait in "
+		    "net_wait_or_stop()", name, h_ms(5000));
 		cr_assert_fail("%s got SIGTERM during a steady flood of "
 		    "datagrams and went on serving for %ld ms, until the flood "
 		    "stopped: when the socket is already readable, pselect() "
