@@ -552,6 +552,43 @@ Test(checked_client, a_stranger_sending_every_50_ms_does_not_extend_the_wait)
 	    "ms\", got \"%s\"", line ? line : "(no line)");
 }
 
+/*
+ * LAB.md: the wait ends MS milliseconds after the message was sent,
+ * however many ignored datagrams arrive.  One stranger's datagram at 80 %
+ * of the timeout, then quiet: a client that checks its deadline but then
+ * polls for the whole timeout again waits 80 % too long.
+ */
+Test(checked_client, one_stranger_late_in_the_wait_does_not_extend_it)
+{
+	static const char *const msgs[] = { "anyone?", NULL };
+	int srv = h_udp_open("127.0.0.1");
+	int stranger = h_udp_open("127.0.0.1");
+	struct h_proc *c = start_client(1000, "127.0.0.1", h_udp_port(srv),
+	    msgs, NULL, 0);
+	struct sockaddr_storage from;
+	char got[64];
+	const long limit = 1000 + h_ms(400);
+	long asked, waited;
+	int status;
+
+	expect_request(c, srv, got, sizeof(got), &from, "the message");
+	asked = h_now_ms();
+	status = h_wait(c, 800);
+	cr_assert(status == -1, "with -t 1000 the client gave up after %ld "
+	    "ms; %s", h_now_ms() - asked, h_ending(c));
+	h_udp_send(stranger, "127.0.0.1", h_sockaddr_port(&from), "noise", 5);
+	status = h_wait(c, limit + 1000 - (h_now_ms() - asked));
+	waited = h_now_ms() - asked;
+	cr_assert(status != -1 && waited <= limit, "with -t 1000 and one "
+	    "stranger's datagram 800 ms into the wait, the client %s %ld ms "
+	    "after it sent: after an ignored datagram, poll() must wait only "
+	    "what is left of the deadline (net_ms_left()), not the whole "
+	    "timeout again", status == -1 ? "was still waiting" :
+	    "gave up", waited);
+	cr_assert(status == 1, "the message got no reply: the exit status "
+	    "should be 1; %s", h_ending(c));
+}
+
 Test(checked_client, sends_each_line_of_stdin_as_a_datagram)
 {
 	static const char *const msgs[] = { "-", NULL };

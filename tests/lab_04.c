@@ -995,6 +995,43 @@ Test(safe_echo, a_steady_sender_earns_fractions_of_a_token)
 	expect_summary(srv, SIGTERM, "SIGTERM", tally);
 }
 
+/*
+ * LAB.md: less than one token, and the datagram is dropped.  With -r 1
+ * -b 1, a datagram half a second after an echo finds half a token: a
+ * server that drops only at zero tokens echoes it, and so lets a source
+ * send twice the rate.
+ */
+Test(safe_echo, half_a_token_is_not_enough)
+{
+	uint16_t port;
+	struct h_proc *srv = start_server(1, 1, "127.0.0.1", &port);
+	int fd = h_udp_open("127.0.0.1");
+	unsigned long tally[NOUTCOMES] = { 0 };
+	enum outcome o;
+	long first;
+
+	o = exchange(srv, "127.0.0.1", port, fd, "127.0.0.1", "one", 3,
+	    "with -r 1 -b 1, the first datagram");
+	cr_assert(o == ECHOED, "with -r 1 -b 1, the first datagram should "
+	    "be echoed: a new bucket is full; it was %s", reason[o]);
+	tally[o]++;
+	first = h_now_ms();
+	quiet(fd, 500);
+	if (h_now_ms() - first > 900)
+		h_skip("safe_echo::half_a_token_is_not_enough", "it needs a "
+		    "datagram within a second of the last, and this machine "
+		    "took longer");
+	o = exchange(srv, "127.0.0.1", port, fd, "127.0.0.1", "two", 3,
+	    "with -r 1 -b 1, a datagram 500 ms after an echo");
+	cr_assert(o == RATE_LIMIT, "with -r 1 -b 1, a datagram 500 ms after "
+	    "an echo finds half a token and should be dropped, over the rate "
+	    "limit; it was %s. Drop when tokens < 1, not when tokens <= 0: "
+	    "else the bucket goes below zero and the source gets twice the "
+	    "rate", o == ECHOED ? "echoed" : reason[o]);
+	tally[o]++;
+	expect_summary(srv, SIGTERM, "SIGTERM", tally);
+}
+
 Test(safe_echo, a_dropped_datagram_costs_no_token)
 {
 	uint16_t port;
