@@ -1180,9 +1180,9 @@ h_expect_usage(char *const argv[], const char *usage, const char *why)
 	const char *line = err;
 	int before = 0;
 
-	cr_assert(status != -1, "with %s the program should exit 2 at once "
-	    "(a usage error); it was still running %ld ms later: it took "
-	    "the arguments as good ones", why, h_ms(5000));
+	cr_assert(status != -1, "with %s the program should exit 2 (a usage "
+	    "error) at once; it was still running %ld ms later: it took the "
+	    "arguments for good ones", why, h_ms(5000));
 	cr_assert_eq(status, 2, "with %s the program should exit 2 (a usage "
 	    "error), got %d; stderr: %.300s", why, status, err);
 	/* The usage line, after the lines before it. */
