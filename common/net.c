@@ -138,20 +138,26 @@ net_print_escaped(FILE *out, const void *data, size_t len)
  * they are open.
  *
  * Started with one of them closed ("prog >&-"), a program gets its first
- * socket as that descriptor, since open() and socket() take the lowest
- * free one: printf() then writes into the socket, to whatever it is
- * connected to, and reading stdin reads datagrams.  So whichever of the
- * three is closed gets /dev/null, before any socket is made.
+ * descriptor there, since open() and socket() take the lowest free one: a
+ * socket as 1 turns printf() into datagrams to whatever it is connected
+ * to, and a socket as 0 turns reading stdin into reading datagrams.  So
+ * whichever of the three is closed gets /dev/null, before anything else
+ * is opened (getaddrinfo() may open files and sockets too).  Read-only,
+ * even as 1 or 2: a write there fails (EBADF) as on a closed descriptor,
+ * and a program that checks its output still says it could not write.
  * net_server_socket() and net_client_socket() call this first.
  * Returns 0, or -1 with errno set.
  */
 int
 net_open_std_fds(void)
 {
+	/*
+	 * In order: 0, 1 and 2 below fd are open by the time we get to it,
+	 * so open() takes fd itself.
+	 */
 	for (int fd = 0; fd <= 2; fd++)
-		/* open() takes the lowest free descriptor: this one. */
 		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF &&
-		    open("/dev/null", O_RDWR) == -1)
+		    open("/dev/null", O_RDONLY) == -1)
 			return -1;
 	return 0;
 }

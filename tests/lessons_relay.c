@@ -755,8 +755,12 @@ Test(relay, with_stdin_and_stdout_closed_sends_the_server_no_log_lines)
 	    "stdout closed, the server's first datagram should be the "
 	    "client's \"hello\", it was \"%.*s\": the relay's first socket "
 	    "took descriptor 1, and its log went there", (int)n, got);
-	cr_assert_eq(h_stop(relay, SIGTERM), 0, "SIGTERM should exit 0; %s",
+	/* Its stdout is /dev/null, read-only: the counts were not written. */
+	cr_assert_eq(h_stop(relay, SIGTERM), 1, "with stdout closed the "
+	    "relay's counts were lost: SIGTERM should exit 1; %s",
 	    h_ending(relay));
+	cr_assert(strstr(h_stderr(relay), "stdout") != NULL, "the relay "
+	    "should say its stdout failed; %s", h_ending(relay));
 }
 
 /*
@@ -829,39 +833,56 @@ Test(relay, a_client_it_has_no_socket_for_is_dropped_and_said)
 
 /*
  * A forgotten client's port, given to a new client's socket, would hand it
- * the server's late replies for the forgotten one.  In a namespace whose
- * 32 ephemeral ports the relay's 32 client sockets take, the 33rd client's
- * socket gets the first client's port the moment the relay lets it go.
+ * the server's late replies for the forgotten one.  In a namespace of 33
+ * ephemeral ports, the test holds one while 32 clients take the other 32;
+ * then it lets its own go.  The 33rd client's socket gets that port, and
+ * the first client is forgotten; the 34th client's socket finds no free
+ * port but the first client's, which the relay must still hold.
  */
 Test(relay, a_forgotten_clients_late_reply_reaches_nobody_else)
 {
 	h_rerun_in_netns("relay::a_forgotten_clients_late_reply_reaches_"
-	    "nobody_else", "echo '40000 40031' "
+	    "nobody_else", "echo '40000 40032' "
 	    ">/proc/sys/net/ipv4/ip_local_port_range", "relay_netns/*");
+}
+
+/* Wait for a line the relay prints on stdout, or a warning on stderr. */
+static void
+relay_says(struct h_proc *relay, const char *out, const char *err,
+    const char *what)
+{
+	long deadline = h_now_ms() + h_ms(2000);
+
+	while (!(out != NULL && h_stdout_has(relay, out, 10)) &&
+	    !(err != NULL && h_stderr_has(relay, err, 10)))
+		cr_assert(h_now_ms() < deadline, "the relay did not %s "
+		    "within %ld ms; %s", what, h_ms(2000), h_ending(relay));
 }
 
 Test(relay_netns, late_reply_for_a_forgotten_client)
 {
-	enum { CLIENTS = 33 };
-	int server, fd[CLIENTS];
+	enum { CLIENTS = 34 };
+	int server, spare, fd[CLIENTS];
 	uint16_t first_up = 0;
 	char got[64];
 	char want[128];
 	struct sockaddr_storage from;
 	struct h_proc *relay;
 	uint16_t rport;
+	const char *forgot;
 	ssize_t n;
 
 	if (!h_in_netns())
 		cr_skip_test("runs only inside the namespace that relay::"
 		    "a_forgotten_clients_late_reply_reaches_nobody_else makes");
-	/* Every port of ours outside 40000-40031: those are the relay's. */
+	/* Our ports outside 40000-40032, but for the one we hold. */
 	server = h_udp_open_port("127.0.0.1", 31000);
+	spare = h_udp_open_port("127.0.0.1", 40032);
 	relay = h_server_cmd((char *[]){ (char *)h_bin("relay"), "30000",
 	    "127.0.0.1", "31000", NULL }, true, &rport);
 	for (int i = 0; i < CLIENTS; i++)
 		fd[i] = h_udp_open_port("127.0.0.1", (uint16_t)(20000 + i));
-	for (int i = 0; i < CLIENTS - 1; i++) {
+	for (int i = 0; i < 32; i++) {
 		h_udp_send(fd[i], "127.0.0.1", rport, "hi", 2);
 		n = h_udp_recv(server, got, sizeof(got), h_ms(2000), &from);
 		cr_assert(n == 2, "client %d's datagram did not reach the "
@@ -869,30 +890,34 @@ Test(relay_netns, late_reply_for_a_forgotten_client)
 		if (i == 0)
 			first_up = h_sockaddr_port(&from);
 	}
-	h_udp_send(fd[CLIENTS - 1], "127.0.0.1", rport, "hi", 2);
-	cr_assert(h_line_starting(relay, "forgot client", h_ms(2000)) != NULL,
-	    "a 33rd client should make the relay forget the first; %s",
-	    h_ending(relay));
-	/*
-	 * Once the relay has made the 33rd client's socket, or failed to
-	 * (every port taken), the server answers the first client, late.
-	 */
-	{
-		long deadline = h_now_ms() + h_ms(2000);
+	close(spare);
+	h_udp_send(fd[32], "127.0.0.1", rport, "hi", 2);
+	relay_says(relay, "forgot client ::ffff:127.0.0.1 port 20000 ", NULL,
+	    "forget the first client for the 33rd");
+	n = h_udp_recv(server, got, sizeof(got), h_ms(2000), NULL);
+	cr_assert(n == 2, "the 33rd client's datagram did not reach the "
+	    "server; %s", h_ending(relay));
+	h_udp_send(fd[33], "127.0.0.1", rport, "hi", 2);
+	relay_says(relay, "new client ::ffff:127.0.0.1 port 20033 ",
+	    "port 20033, whose datagram is dropped",
+	    "take the 34th client or say it has no socket for it");
+	forgot = strstr(h_stdout(relay), "forgot client");
+	cr_assert(forgot != NULL && strstr(forgot + 1, "forgot client") ==
+	    NULL, "the relay forgot a second client for the 34th, which it "
+	    "had no socket for: make the socket first, then the room; "
+	    "stdout:\n%s", h_stdout(relay));
 
-		while (!h_stdout_has(relay, "new client ::ffff:127.0.0.1 port "
-		    "20032 ", 10) && !h_stderr_has(relay, "port 20032, whose "
-		    "datagram is dropped", 10))
-			cr_assert(h_now_ms() < deadline, "the relay did not take "
-			    "the 33rd client within %ld ms; %s", h_ms(2000),
-			    h_ending(relay));
-	}
+	/* The server answers the first client, late. */
 	h_udp_send(server, "127.0.0.1", first_up, "late", 4);
-	n = h_udp_recv(fd[CLIENTS - 1], got, sizeof(got), h_ms(500), NULL);
-	cr_assert(n == -1, "the server's late reply to port %u, for the "
-	    "forgotten first client, reached the 33rd client: its new "
-	    "socket was given the forgotten one's port; hold a port a while "
-	    "before it can be reused, as a NAT does", first_up);
+	for (int i = 32; i < CLIENTS; i++) {
+		n = h_udp_recv(fd[i], got, sizeof(got), i == 32 ? h_ms(500) :
+		    0, NULL);
+		cr_assert(n == -1, "the server's late reply to port %u, for "
+		    "the forgotten first client, reached client %d: its "
+		    "socket was given the forgotten one's port; hold a port a "
+		    "while before it can be reused, as a NAT does", first_up,
+		    i + 1);
+	}
 	snprintf(want, sizeof(want), "dropped a late reply of 4 bytes for "
 	    "forgotten client ::ffff:127.0.0.1 port 20000");
 	cr_assert(h_stdout_has(relay, want, h_ms(2000)), "the relay should "

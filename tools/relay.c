@@ -371,14 +371,21 @@ flush(struct client *c, int dir)
 static void
 retire(struct client *c)
 {
-	struct retired *r = &retired[0];
+	struct retired *r = NULL;
 
-	for (int i = 0; i < MAX_CLIENTS && r->used; i++)
-		if (!retired[i].used ||
-		    net_ms_left(&retired[i].until) < net_ms_left(&r->until))
+	/* A free place, or else the one whose time is up soonest. */
+	for (int i = 0; i < MAX_CLIENTS && r == NULL; i++)
+		if (!retired[i].used)
 			r = &retired[i];
-	if (r->used && close(r->fd) == -1)
-		err(1, "close");
+	if (r == NULL) {
+		r = &retired[0];
+		for (int i = 1; i < MAX_CLIENTS; i++)
+			if (net_ms_left(&retired[i].until) <
+			    net_ms_left(&r->until))
+				r = &retired[i];
+		if (close(r->fd) == -1)
+			err(1, "close");
+	}
 	r->used = true;
 	r->fd = c->fd;
 	r->name = c->name;
@@ -446,22 +453,12 @@ new_client(const struct sockaddr_storage *addr, socklen_t addrlen)
 	if (gaierr != 0)
 		errx(1, "getnameinfo: %s", gai_strerror(gaierr));
 
-	for (int i = 0; i < MAX_CLIENTS && c == NULL; i++)
-		if (!clients[i].used)
-			c = &clients[i];
-	if (c == NULL) {
-		c = &clients[0];
-		for (int i = 1; i < MAX_CLIENTS; i++)
-			if (clients[i].last_heard < c->last_heard)
-				c = &clients[i];
-		printf("forgot client %s port %s (table full, quiet longest)\n",
-		    c->name.host, c->name.port);
-		forget_client(c, true);
-	}
-
 	/*
-	 * Out of descriptors (EMFILE) or of free ports (connect()'s EAGAIN):
-	 * that costs this client its datagram, not every client the relay.
+	 * The socket first, and only then a place in the table: out of
+	 * descriptors (EMFILE) or of free ports (on Linux, a UDP connect()
+	 * then fails with EAGAIN), this client loses its datagram, and
+	 * neither the relay's other clients nor the one a full table would
+	 * have forgotten lose anything.
 	 */
 	fd = socket(server_addr.ss_family, SOCK_DGRAM, 0);
 	if (fd == -1) {
@@ -482,6 +479,19 @@ new_client(const struct sockaddr_storage *addr, socklen_t addrlen)
 		    name.host, name.port);
 		(void)close(fd);
 		return NULL;
+	}
+
+	for (int i = 0; i < MAX_CLIENTS && c == NULL; i++)
+		if (!clients[i].used)
+			c = &clients[i];
+	if (c == NULL) {
+		c = &clients[0];
+		for (int i = 1; i < MAX_CLIENTS; i++)
+			if (clients[i].last_heard < c->last_heard)
+				c = &clients[i];
+		printf("forgot client %s port %s (table full, quiet longest)\n",
+		    c->name.host, c->name.port);
+		forget_client(c, true);
 	}
 	c->fd = fd;
 	c->used = true;
@@ -547,6 +557,37 @@ from_server(struct client *c)
 	decide(c, DOWN, buf, (size_t)n);
 }
 
+/*
+ * Closes the held sockets whose time is up, and puts the others in
+ * readable (nfds grown to hold them).  Returns the milliseconds until the
+ * next one is up, or -1 when none is held.
+ */
+static int
+hold_retired(fd_set *readable, int *nfds)
+{
+	int next = -1;
+
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		int left;
+
+		if (!retired[i].used)
+			continue;
+		left = net_ms_left(&retired[i].until);
+		if (left == 0) {
+			if (close(retired[i].fd) == -1)
+				err(1, "close");
+			retired[i].used = false;
+			continue;
+		}
+		FD_SET(retired[i].fd, readable);
+		if (retired[i].fd >= *nfds)
+			*nfds = retired[i].fd + 1;
+		if (next == -1 || left < next)
+			next = left;
+	}
+	return next;
+}
+
 /* A late reply for a forgotten client: read, said, and dropped. */
 static void
 from_retired(struct retired *r)
@@ -564,15 +605,17 @@ from_retired(struct retired *r)
 }
 
 /*
- * Whether addr is an address of this machine: one we may bind a socket
- * to.  (Binding port 0 takes no port from anyone.)
+ * Whether addr is an address of this machine: bind() takes only those,
+ * and says EADDRNOTAVAIL for any other.  (Port 0: any free port, held only
+ * until the socket is closed, a moment later.  A system set to bind
+ * addresses it does not have, net.ipv4.ip_nonlocal_bind, fools this.)
  */
 static bool
 is_local(const struct sockaddr_storage *addr, socklen_t addrlen)
 {
 	struct sockaddr_storage any = *addr;
 	int fd = socket(addr->ss_family, SOCK_DGRAM, 0);
-	bool local;
+	bool local = true;
 
 	if (fd == -1)
 		err(1, "socket");
@@ -580,7 +623,11 @@ is_local(const struct sockaddr_storage *addr, socklen_t addrlen)
 		((struct sockaddr_in *)&any)->sin_port = 0;
 	else
 		((struct sockaddr_in6 *)&any)->sin6_port = 0;
-	local = bind(fd, (struct sockaddr *)&any, addrlen) == 0;
+	if (bind(fd, (struct sockaddr *)&any, addrlen) == -1) {
+		if (errno != EADDRNOTAVAIL)
+			err(1, "bind %s port 0", server_name.host);
+		local = false;
+	}
 	if (close(fd) == -1)
 		err(1, "close");
 	return local;
@@ -590,6 +637,7 @@ int
 main(int argc, char *argv[])
 {
 	long listen_port;
+	long bound_port;	/* the port we got (listen_port may be 0) */
 	long server_port;
 	long seed = 1;		/* so that every run without -s is alike */
 	struct addrinfo *ai;
@@ -599,9 +647,9 @@ main(int argc, char *argv[])
 	int ch;
 
 	/*
-	 * With stdout closed, our first socket would be descriptor 1, and
-	 * every line we print a datagram to the server: the standard
-	 * descriptors must be open before any socket is.
+	 * With stdout or stderr closed, our first socket would be descriptor
+	 * 1 or 2, and every line we print a datagram to the server: the
+	 * standard descriptors are made open before anything is opened.
 	 */
 	if (net_open_std_fds() == -1)
 		err(1, "/dev/null");
@@ -687,7 +735,8 @@ main(int argc, char *argv[])
 	 * address is ours and its port the one we listen on: each datagram
 	 * would go round and round, as fast as the CPU allows.
 	 */
-	if (strcmp(me.port, server_name.port) == 0 &&
+	if (net_parse_number(me.port, 0, 65535, &bound_port) == 0 &&
+	    bound_port == server_port &&
 	    is_local(&server_addr, server_addrlen))
 		errx(1, "%s port %s is this relay itself: it would send every "
 		    "datagram back to itself", server_name.host,
@@ -717,23 +766,11 @@ main(int argc, char *argv[])
 		FD_ZERO(&readable);
 		FD_SET(listen_fd, &readable);
 		/* Held sockets: listened to until their time is up. */
-		for (int i = 0; i < MAX_CLIENTS; i++) {
-			int left;
+		{
+			int next = hold_retired(&readable, &nfds);
 
-			if (!retired[i].used)
-				continue;
-			left = net_ms_left(&retired[i].until);
-			if (left == 0) {
-				if (close(retired[i].fd) == -1)
-					err(1, "close");
-				retired[i].used = false;
-				continue;
-			}
-			FD_SET(retired[i].fd, &readable);
-			if (retired[i].fd >= nfds)
-				nfds = retired[i].fd + 1;
-			if (timeout == -1 || left < timeout)
-				timeout = left;
+			if (next != -1 && (timeout == -1 || next < timeout))
+				timeout = next;
 		}
 		for (int i = 0; i < MAX_CLIENTS; i++) {
 			if (!clients[i].used)
@@ -778,8 +815,9 @@ main(int argc, char *argv[])
 		    "%lu reordered\n", d->name, d->count, d->dropped,
 		    d->duplicated, d->reordered);
 	}
-	/* A write that failed (a full disk, a closed pipe) sets the error
-	 * flag of stdout; the counts must not be lost in silence. */
+	/* A write that failed (a full disk) left the error flag of stdout
+	 * set, which one check at the end catches: the counts must not be
+	 * lost in silence. */
 	if (fflush(stdout) == EOF || ferror(stdout))
 		errx(1, "stdout: a write failed");
 	return 0;

@@ -93,8 +93,9 @@ main(int argc, char *argv[])
 	net_print_escaped(stdout, buf, (size_t)n);
 	printf("\"\n");
 	/*
-	 * printf() reports a failed write (a full disk, a closed pipe) only in
-	 * the stream's error flag: a reply we could not show is a failure.
+	 * A failed write (a full disk) sets the stream's error flag, and it
+	 * stays set: one check at the end catches every printf() above.  A
+	 * reply we could not show is a failure.
 	 */
 	if (fflush(stdout) == EOF || ferror(stdout))
 		errx(1, "stdout: a write failed");

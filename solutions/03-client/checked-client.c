@@ -183,6 +183,13 @@ main(int argc, char *argv[])
 	int ch;
 	int unanswered = 0;
 
+	/*
+	 * Started with stdin closed ("checked-client host port - <&-"), our
+	 * socket would be descriptor 0, and "-" would read our own socket:
+	 * the standard descriptors are made open before anything is opened.
+	 */
+	if (net_open_std_fds() == -1)
+		err(1, "/dev/null");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	for (;;) {
@@ -227,13 +234,6 @@ main(int argc, char *argv[])
 	gaierr = net_resolve(argv[0], (uint16_t)port, 0, &ai);
 	if (gaierr != 0)
 		errx(1, "%s: %s", argv[0], gai_strerror(gaierr));
-	/*
-	 * Started with stdin closed ("checked-client host port - <&-"), the
-	 * socket would be descriptor 0, and "-" would read our own socket:
-	 * the standard descriptors must be open before a socket is.
-	 */
-	if (net_open_std_fds() == -1)
-		err(1, "/dev/null");
 	fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
 	if (fd == -1)
 		err(1, "socket");
