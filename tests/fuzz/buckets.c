@@ -7,10 +7,11 @@
  * clock does; a source in the table always finds its bucket, and no two
  * sources share one.
  */
-#include <assert.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "fuzz.h"
 
 /* The solution itself, its main() renamed so that it is not ours. */
 #define main safe_echo_main
@@ -74,7 +75,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* Refused only when it is not in the table, and the
 			 * table is full. */
 			for (size_t k = 0; k < MAX_SOURCES; k++)
-				assert(buckets[k].family != 0 &&
+				must(buckets[k].family != 0 &&
 				    memcmp(buckets[k].addr, &in->sin_addr,
 				    4) != 0);
 			continue;
@@ -88,25 +89,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (model[a].tokens > burst)
 			model[a].tokens = burst;
 		model[a].last = t;
-		assert(fabs(b->tokens - model[a].tokens) < 1e-6);
+		must(fabs(b->tokens - model[a].tokens) < 1e-6);
 		/*
 		 * main(): a token for an echo, or the datagram is dropped.
 		 * Within rounding of a whole token either may be right; the
 		 * oracle then follows the solution.
 		 */
 		if (b->tokens >= 1) {
-			assert(model[a].tokens > 1 - 1e-6);
+			must(model[a].tokens > 1 - 1e-6);
 			b->tokens -= 1;
 			model[a].tokens -= 1;
 		} else {
-			assert(model[a].tokens < 1 + 1e-6);
+			must(model[a].tokens < 1 + 1e-6);
 		}
 	}
 	/* Every source in at most one bucket. */
 	for (size_t i = 0; i < MAX_SOURCES; i++)
 		for (size_t j = i + 1; j < MAX_SOURCES && buckets[i].family;
 		    j++)
-			assert(buckets[j].family == 0 ||
+			must(buckets[j].family == 0 ||
 			    memcmp(buckets[i].addr, buckets[j].addr, 4) != 0);
 	return 0;
 }

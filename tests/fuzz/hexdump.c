@@ -2,11 +2,12 @@
  * Fuzz lab 01's hexdump(): read back, its lines give the bytes again,
  * every line has the layout LAB.md shows, and the last line is the length.
  */
-#include <assert.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "fuzz.h"
 
 /* The solution itself, its main() renamed so that it is not ours. */
 #define main hexdump_server_main
@@ -24,17 +25,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *line, *save;
 	int star = 0;
 
-	assert(back != NULL);
+	must(back != NULL);
+	/* hexdump() prints to stdout: here, into memory.  (stdout is a
+	 * variable one may set in glibc; C does not promise it.) */
 	if (saved == NULL)
 		saved = stdout;
 	stdout = open_memstream(&text, &len);
-	assert(stdout != NULL);
+	must(stdout != NULL);
 	hexdump(data, size);
-	assert(fclose(stdout) == 0);
+	must(fclose(stdout) == 0);
 	stdout = saved;
 
 	if (size == 0) {
-		assert(len == 0);
+		must(len == 0);
 		free(text);
 		free(back);
 		return 0;
@@ -46,19 +49,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (strcmp(line, "*") == 0) {
 			/* A run of lines equal to the one before. */
-			assert(!star && n >= 16);
+			must(!star && n >= 16);
 			star = 1;
 			continue;
 		}
-		assert(strlen(line) >= 8 && sscanf(line, "%8lx", &off) == 1);
+		must(strlen(line) >= 8 && sscanf(line, "%8lx", &off) == 1);
 		if (strlen(line) == 8) {
 			/* The last line: the length, after any run. */
 			while (star && n < off) {
 				memcpy(back + n, back + n - 16, 16);
 				n += 16;
 			}
-			assert(off == size && n == size);
-			assert(strtok_r(NULL, "\n", &save) == NULL);
+			must(off == size && n == size);
+			must(strtok_r(NULL, "\n", &save) == NULL);
 			break;
 		}
 		while (star && n < off) {
@@ -66,9 +69,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			n += 16;
 		}
 		star = 0;
-		assert(off == n && off % 16 == 0);
+		must(off == n && off % 16 == 0);
 		/* "OFFSET  xx xx ... xx  xx ... xx  |ascii|": 78 at most. */
-		assert(strlen(line) <= 78);
+		must(strlen(line) <= 78);
 		for (size_t i = 0; i < 16; i++) {
 			const char *at = line + 8 + 1 + (i >= 8) + 3 * i;
 			unsigned int b;
@@ -76,7 +79,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (at[1] == ' ')
 				break;
 			/* Two lower-case hex digits, as %02x prints. */
-			assert(at[0] == ' ' &&
+			must(at[0] == ' ' &&
 			    strspn(at + 1, "0123456789abcdef") >= 2 &&
 			    sscanf(at + 1, "%2x", &b) == 1);
 			back[n + k++] = (unsigned char)b;
@@ -84,12 +87,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		{
 			const char *bar = strchr(line, '|');
 
-			assert(bar != NULL && strlen(bar) == k + 2 &&
+			must(bar != NULL && strlen(bar) == k + 2 &&
 			    bar[k + 1] == '|');
 			for (size_t i = 0; i < k; i++) {
 				unsigned char c = back[n + i];
 
-				assert(bar[1 + i] == (c >= 0x20 && c < 0x7f ?
+				must(bar[1 + i] == (c >= 0x20 && c < 0x7f ?
 				    (char)c : '.'));
 			}
 		}
@@ -97,7 +100,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		expect_off = n;
 	}
 	(void)expect_off;
-	assert(n == size && memcmp(back, data, size) == 0);
+	must(n == size && memcmp(back, data, size) == 0);
 	free(text);
 	free(back);
 	return 0;

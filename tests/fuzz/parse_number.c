@@ -3,13 +3,13 @@
  * digits whose value lies in [min, max], and gives that value; a simple
  * digit-by-digit reading is the oracle.
  */
-#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "net.h"
 
 int
@@ -47,13 +47,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	errno = 0;
 	r = net_parse_number(s, min, max, &got);
 	if (!digits) {
-		assert(r == -1 && errno == EINVAL && got == 12345);
+		must(r == -1 && errno == EINVAL && got == 12345);
 	} else if (overflow || want < min || want > max) {
-		assert(r == -1 && errno == ERANGE && got == 12345);
+		must(r == -1 && errno == ERANGE && got == 12345);
 	} else {
-		assert(r == 0 && got == want);
+		must(r == 0 && got == want);
 		/* A check alone (out NULL) says the same. */
-		assert(net_parse_number(s, min, max, NULL) == 0);
+		must(net_parse_number(s, min, max, NULL) == 0);
 	}
 	return 0;
 }

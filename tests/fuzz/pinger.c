@@ -9,10 +9,11 @@
  * late, any further one a DUP; all else is ignored.  The pinger's counts
  * must be the oracle's, and its RTT statistics consistent.
  */
-#include <assert.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "fuzz.h"
 
 /* The solution itself, its main() renamed so that it is not ours. */
 #define main pinger_main
@@ -105,14 +106,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else {
 			received++;
 		}
-		assert(pg.received == received && pg.late == late &&
+		must(pg.received == received && pg.late == late &&
 		    pg.duplicates == dups && pg.ignored == ignored);
-		assert(pg.received <= pg.sent);
+		must(pg.received <= pg.sent);
 		if (pg.received > 0) {
-			assert(pg.min_ns <= pg.max_ns);
-			assert((double)pg.min_ns / 1e6 <= pg.mean_ms + 1e-9 &&
+			must(pg.min_ns <= pg.max_ns);
+			must((double)pg.min_ns / 1e6 <= pg.mean_ms + 1e-9 &&
 			    pg.mean_ms <= (double)pg.max_ns / 1e6 + 1e-9);
-			assert(pg.m2_ms >= -1e-9);
+			must(pg.m2_ms >= -1e-9);
 		}
 	}
 	return 0;

@@ -1,22 +1,25 @@
 /*
  * Fuzz the relay's queue and client table: the input is a run of events
- * (a client sends, the server answers a client, time passes) with odds of
+ * (a client sends, the server answers a client or a forgotten one, time
+ * passes, a minute passes) with odds of
  * loss, duplication and reordering, played through the relay's own
  * from_client(), from_server() and flush() over real loopback sockets.
  * The oracle checks what must hold after every event: the count of
  * waiting datagrams is the datagrams that wait, and within its bound; no
  * client is in the table twice, nor more than MAX_CLIENTS; every socket
- * the relay holds is open and its own; and every datagram that comes out
- * holds bytes that went in, never more copies than were allowed.
+ * the relay keeps, a client's or a forgotten one's, is open, connected to
+ * the server, and no other's; and every datagram that comes out holds
+ * bytes that went in, never more copies than were allowed.
  */
 /* As tools/relay.c asks, before any header: erand48 is X/Open's. */
 #define _XOPEN_SOURCE 700
 
-#include <assert.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "fuzz.h"
 
 /* The relay itself, its main() renamed so that it is not ours. */
 #define main relay_main
@@ -36,10 +39,10 @@ loopback_socket(struct sockaddr_storage *addr, socklen_t *len)
 		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 
-	assert(fd != -1);
-	assert(bind(fd, (struct sockaddr *)&in, sizeof(in)) == 0);
+	must(fd != -1);
+	must(bind(fd, (struct sockaddr *)&in, sizeof(in)) == 0);
 	*len = sizeof(*addr);
-	assert(getsockname(fd, (struct sockaddr *)addr, len) == 0);
+	must(getsockname(fd, (struct sockaddr *)addr, len) == 0);
 	return fd;
 }
 
@@ -51,10 +54,10 @@ setup(void)
 
 	/* The relay's log lines would fill the fuzzer's output (which is
 	 * on stderr, where the relay's rare warnings go too). */
-	assert(freopen("/dev/null", "w", stdout) != NULL);
+	must(freopen("/dev/null", "w", stdout) != NULL);
 	listen_fd = loopback_socket(&a, &len);
 	sink = loopback_socket(&server_addr, &server_addrlen);
-	assert(net_addrstr((struct sockaddr *)&server_addr, server_addrlen,
+	must(net_addrstr((struct sockaddr *)&server_addr, server_addrlen,
 	    &server_name) == 0);
 	for (int i = 0; i < SENDERS; i++)
 		sender[i] = loopback_socket(&a, &len);
@@ -101,10 +104,22 @@ drain(int fd)
 	ssize_t n;
 
 	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0) {
-		assert(intact(buf, n));
+		must(intact(buf, n));
 		count++;
 	}
 	return count;
+}
+
+/* Whether fd is open and connected to the server, as each of ours is. */
+static int
+ours(int fd)
+{
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+
+	return fcntl(fd, F_GETFD) != -1 &&
+	    getpeername(fd, (struct sockaddr *)&peer, &len) == 0 &&
+	    same_addr(&peer, &server_addr);
 }
 
 static void
@@ -114,34 +129,38 @@ check_table(void)
 	int used = 0;
 
 	for (int i = 0; i < MAX_CLIENTS; i++) {
-		if (retired[i].used)
-			assert(fcntl(retired[i].fd, F_GETFD) != -1);
+		if (retired[i].used) {
+			must(ours(retired[i].fd));
+			for (int j = i + 1; j < MAX_CLIENTS; j++)
+				must(!retired[j].used ||
+				    retired[j].fd != retired[i].fd);
+		}
 		if (!clients[i].used)
 			continue;
 		used++;
-		assert(fcntl(clients[i].fd, F_GETFD) != -1);
+		must(ours(clients[i].fd));
 		for (int j = i + 1; j < MAX_CLIENTS; j++) {
-			assert(!clients[j].used ||
+			must(!clients[j].used ||
 			    !same_addr(&clients[i].addr, &clients[j].addr));
-			assert(!clients[j].used ||
+			must(!clients[j].used ||
 			    clients[j].fd != clients[i].fd);
 		}
 		for (int j = 0; j < MAX_CLIENTS; j++)
-			assert(!retired[j].used ||
+			must(!retired[j].used ||
 			    retired[j].fd != clients[i].fd);
 		for (int dir = UP; dir <= DOWN; dir++) {
 			const struct flow *f = &clients[i].flow[dir];
 
 			for (const struct packet *p = f->first; p != NULL;
 			    p = p->next) {
-				assert(p->next != NULL || p == f->last);
+				must(p->next != NULL || p == f->last);
 				queued++;
 			}
 			queued += f->held != NULL;
 		}
 	}
-	assert(used <= MAX_CLIENTS);
-	assert(queued == waiting && waiting <= MAX_WAITING);
+	must(used <= MAX_CLIENTS);
+	must(queued == waiting && waiting <= MAX_WAITING);
 }
 
 /* Forget everything, as a relay that starts again. */
@@ -189,15 +208,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t len = make(buf, who, ++seq, 8 + (size_t)data[i + 1] * 4);
 		struct client *c;
 
-		switch (data[i] / SENDERS % 4) {
+		switch (data[i] / SENDERS % 6) {
 		case 0:		/* a client sends */
 			{
 				struct sockaddr_storage to;
 				socklen_t tolen = sizeof(to);
 
-				assert(getsockname(listen_fd,
+				must(getsockname(listen_fd,
 				    (struct sockaddr *)&to, &tolen) == 0);
-				assert(sendto(sender[who], buf, len, 0,
+				must(sendto(sender[who], buf, len, 0,
 				    (struct sockaddr *)&to, tolen) ==
 				    (ssize_t)len);
 			}
@@ -211,9 +230,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				struct sockaddr_storage up;
 				socklen_t uplen = sizeof(up);
 
-				assert(getsockname(c->fd, (struct sockaddr *)&up,
+				must(getsockname(c->fd, (struct sockaddr *)&up,
 				    &uplen) == 0);
-				assert(sendto(sink, buf, len, 0,
+				must(sendto(sink, buf, len, 0,
 				    (struct sockaddr *)&up, uplen) ==
 				    (ssize_t)len);
 			}
@@ -224,6 +243,39 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (clients[k].used)
 					for (int dir = UP; dir <= DOWN; dir++)
 						(void)flush(&clients[k], dir);
+			break;
+		case 4:		/* the server answers a forgotten client */
+			{
+				struct retired *r = &retired[who %
+				    MAX_CLIENTS];
+				struct sockaddr_storage up;
+				socklen_t uplen = sizeof(up);
+
+				if (!r->used)
+					break;
+				must(getsockname(r->fd,
+				    (struct sockaddr *)&up, &uplen) == 0);
+				must(sendto(sink, buf, len, 0,
+				    (struct sockaddr *)&up, uplen) ==
+				    (ssize_t)len);
+				from_retired(r);
+			}
+			break;
+		case 5:		/* a minute passes: held sockets close */
+			{
+				fd_set readable;
+				int nfds = 0;
+
+				FD_ZERO(&readable);
+				for (int k = 0; k < MAX_CLIENTS; k++)
+					if (retired[k].used && data[i + 1] % 2)
+						retired[k].until =
+						    (struct timespec){ 0 };
+				(void)hold_retired(&readable, &nfds);
+				for (int k = 0; k < MAX_CLIENTS; k++)
+					must(!retired[k].used ||
+					    FD_ISSET(retired[k].fd, &readable));
+			}
 			break;
 		default:	/* a second passes: the held go too */
 			for (int k = 0; k < MAX_CLIENTS; k++) {
@@ -245,7 +297,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* No more copies out than came in, less the lost, plus the
 		 * duplicates. */
 		for (int dir = UP; dir <= DOWN; dir++)
-			assert(out[dir] <= (long)(directions[dir].count -
+			must(out[dir] <= (long)(directions[dir].count -
 			    directions[dir].dropped +
 			    directions[dir].duplicated));
 	}
