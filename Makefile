@@ -325,17 +325,21 @@ fuzz: deps-test
 	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
 	@for t in $(FUZZ_TARGETS); do \
 	    mkdir -p $(BUILD)/fuzz/$$t.corpus || exit 1; \
-	    $(BUILD)/fuzz/$$t -runs=0 tests/fuzz/corpus/$$t \
-	        >$(BUILD)/fuzz/$$t.log 2>&1 || \
-	        { cat $(BUILD)/fuzz/$$t.log; echo "fuzz $$t: a corpus input" \
-	        "fails (above)" >&2; exit 1; }; \
+	    rm -f $(BUILD)/fuzz/$$t-crash-* $(BUILD)/fuzz/$$t-leak-* \
+	        $(BUILD)/fuzz/$$t-timeout-*; \
+	    $(BUILD)/fuzz/$$t -runs=0 -artifact_prefix=$(BUILD)/fuzz/$$t- \
+	        tests/fuzz/corpus/$$t >$(BUILD)/fuzz/$$t.log 2>&1 || \
+	        { tail -n 40 $(BUILD)/fuzz/$$t.log; echo "fuzz $$t: an input" \
+	        "of tests/fuzz/corpus/$$t/ fails (above)" >&2; exit 1; }; \
 	    $(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_TIME) -max_len=8192 \
 	        -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/$$t- \
 	        $(BUILD)/fuzz/$$t.corpus tests/fuzz/corpus/$$t \
 	        >$(BUILD)/fuzz/$$t.log 2>&1 || \
 	        { tail -n 40 $(BUILD)/fuzz/$$t.log; echo "fuzz $$t: failed;" \
-	        "the input is in $(BUILD)/fuzz/$$t-*: copy it into" \
-	        "tests/fuzz/corpus/$$t/ once fixed" >&2; exit 1; }; \
+	        "the input is" $$(ls $(BUILD)/fuzz/$$t-crash-* \
+	        $(BUILD)/fuzz/$$t-leak-* $(BUILD)/fuzz/$$t-timeout-* \
+	        2>/dev/null): "copy it into tests/fuzz/corpus/$$t/ once" \
+	        "fixed" >&2; exit 1; }; \
 	    echo "fuzz $$t: $$(sed -n 's/^stat::number_of_executed_units: //p' \
 	        $(BUILD)/fuzz/$$t.log) runs in $(FUZZ_TIME) s, no failure"; \
 	done

@@ -127,24 +127,34 @@ pattern(uint32_t seq, size_t i)
 	return (unsigned char)((seq * 2654435761u + i * 40503u) >> 13);
 }
 
-/* Datagram seq of len bytes: its number first (if it has room), then
- * the pattern.  Shorter than 4 bytes, it is datagram 0's. */
+/*
+ * Datagram seq of len bytes: its number and its length first (if it has
+ * room for them), then the pattern.  Shorter than 8 bytes, it is the
+ * pattern of datagram 0 alone.
+ */
 static void
 make_datagram(unsigned char *buf, uint32_t seq, size_t len)
 {
-	if (len < 4)
+	uint32_t len32 = (uint32_t)len;
+
+	if (len < 8)
 		seq = 0;
 	for (size_t i = 0; i < len; i++)
 		buf[i] = pattern(seq, i);
-	if (len >= 4)
+	if (len >= 8) {
 		memcpy(buf, &seq, 4);
+		memcpy(buf + 4, &len32, 4);
+	}
 }
 
-/* Whether an answer is one the server may give to what we sent. */
+/*
+ * Whether an answer is one the server may give to what sender (its index)
+ * sent: an echo must be whole, and come back to the socket that sent it.
+ */
 static bool
-answer_ok(enum answer a, const unsigned char *buf, size_t len)
+answer_ok(enum answer a, const unsigned char *buf, size_t len, int sender)
 {
-	uint32_t seq = 0;
+	uint32_t seq = 0, len32 = 0;
 
 	switch (a) {
 	case FIXED:
@@ -152,13 +162,14 @@ answer_ok(enum answer a, const unsigned char *buf, size_t len)
 	case DAYTIME:
 		return len == 22 && memcmp(buf + 19, "Z\r\n", 3) == 0;
 	case ECHO:
-		if (len >= 4)
+		if (len >= 8) {
 			memcpy(&seq, buf, 4);
-		for (size_t i = 4; i < len; i++)
-			if (buf[i] != pattern(seq, i))
+			memcpy(&len32, buf + 4, 4);
+			if (len32 != len || (int)(seq % SOAK_SENDERS) != sender)
 				return false;
-		for (size_t i = 0; i < len && i < 4 && len < 4; i++)
-			if (buf[i] != pattern(0, i))
+		}
+		for (size_t i = len >= 8 ? 8 : 0; i < len; i++)
+			if (buf[i] != pattern(seq, i))
 				return false;
 		return true;
 	default:
@@ -192,16 +203,16 @@ struct soak_tally {
 	ssize_t bad_len;
 };
 
-/* Read whatever answers are waiting on fd, checking each. */
+/* Read whatever answers are waiting on fd (sender i's), checking each. */
 static void
-read_answers(int fd, enum answer a, struct soak_tally *t)
+read_answers(int fd, int i, enum answer a, struct soak_tally *t)
 {
 	static unsigned char buf[NET_MAX_DATAGRAM + 1];
 	ssize_t n;
 
 	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0) {
 		t->answers++;
-		if (answer_ok(a, buf, (size_t)n))
+		if (answer_ok(a, buf, (size_t)n, i))
 			t->verified++;
 		else if (t->bad++ == 0)
 			t->bad_len = n;
@@ -284,7 +295,7 @@ ParameterizedTest(struct soak_case *c, floods,
 		    &to4), v6 ? to6len : to4len) == (ssize_t)len)
 			sent++;
 		if (c->answer != NONE)
-			read_answers(fd[i], c->answer, &t);
+			read_answers(fd[i], i, c->answer, &t);
 		if (seq == SOAK_WARMUP)
 			rss_warm = rss_kb(h_pid(srv));
 	}
@@ -292,7 +303,7 @@ ParameterizedTest(struct soak_case *c, floods,
 	for (long until = h_now_ms() + h_ms(500); h_now_ms() < until;)
 		for (int i = 0; i < SOAK_SENDERS; i++)
 			if (c->answer != NONE)
-				read_answers(fd[i], c->answer, &t);
+				read_answers(fd[i], i, c->answer, &t);
 	rss_end = rss_kb(h_pid(srv));
 	fprintf(stderr, "figure: soak %s: %ld datagrams sent, %ld answers, "
 	    "%ld verified; RSS %ld kB after %d, %ld kB at the end\n", name,
@@ -305,11 +316,24 @@ ParameterizedTest(struct soak_case *c, floods,
 	cr_assert_eq(t.bad, 0, "%s answered %ld of %ld datagrams with bytes "
 	    "it was not sent (the first: %zd bytes)", name, t.bad, t.answers,
 	    t.bad_len);
-	cr_assert(c->answer == NONE || t.answers > 0, "%s answered none of "
-	    "%ld datagrams", name, sent);
-	cr_assert(rss_end - rss_warm <= 256, "%s grew from %ld kB after %d "
-	    "datagrams to %ld kB after %ld: memory that grows with traffic "
-	    "runs out", name, rss_warm, SOAK_WARMUP, rss_end, sent);
+	cr_assert(c->answer == NONE || t.answers >= 100, "%s answered only "
+	    "%ld of %ld datagrams", name, t.answers, sent);
+	/*
+	 * A server reads only what it can of a flood: a leak shows per
+	 * datagram it answered.  8 bytes an answer, 16 kB at least: the
+	 * stable ones here grow by a page or two at most.  A server that
+	 * answers nothing is held to 256 kB in all.
+	 */
+	{
+		long budget = c->answer == NONE ? 256 :
+		    16 + t.answers * 8 / 1024;
+
+		cr_assert(rss_end - rss_warm <= budget, "%s grew from %ld kB "
+		    "after %d datagrams to %ld kB after %ld, %ld answered: "
+		    "memory that grows with traffic runs out (allowed: %ld "
+		    "kB)", name, rss_warm, SOAK_WARMUP, rss_end, sent,
+		    t.answers, budget);
+	}
 	/* What it printed, as far as we kept it: escaped text only. */
 	out = h_stdout(srv);
 	for (size_t i = 0; out[i] != '\0'; i++)

@@ -8,6 +8,7 @@
  * sources share one.
  */
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -20,20 +21,31 @@
 
 #define ADDRS 2048
 
+static double rate_now, burst_now;	/* this input's -r and -b */
+static int slot_of[ADDRS];		/* the bucket each source had */
+static int slot_owner[MAX_SOURCES];	/* the source each bucket had */
+
 static struct {
 	double tokens;
 	double last;		/* when tokens was brought up to date */
 } model[ADDRS];
 
-/* Whether the table has a bucket for this IPv4 address. */
+/* The source 10.0.x.y of bucket k, as an index 0 to ADDRS - 1. */
 static int
-in_table(const struct in_addr *addr)
+owner(size_t k)
 {
-	for (size_t k = 0; k < MAX_SOURCES; k++)
-		if (buckets[k].family == AF_INET &&
-		    memcmp(buckets[k].addr, addr, 4) == 0)
-			return 1;
-	return 0;
+	if (buckets[k].family != AF_INET)
+		return -1;
+	return (buckets[k].addr[2] << 8 | buckets[k].addr[3]) % ADDRS;
+}
+
+/* The model's tokens of source a, brought up to time t. */
+static double
+model_at(int a, double t)
+{
+	double tokens = model[a].tokens + rate_now * (t - model[a].last);
+
+	return tokens > burst_now ? burst_now : tokens;
 }
 
 int
@@ -44,10 +56,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 2)
 		return 0;
-	rate = 1 + data[0] % 50;
-	burst = 1 + data[1] % 30;
+	rate = rate_now = 1 + data[0] % 50;
+	burst = burst_now = 1 + data[1] % 30;
 	memset(buckets, 0, sizeof(buckets));
 	memset(model, 0, sizeof(model));
+	for (int a = 0; a < ADDRS; a++)
+		slot_of[a] = -1;
+	for (int k = 0; k < MAX_SOURCES; k++)
+		slot_owner[k] = -1;
 	for (size_t i = 2; i + 3 <= size; i += 3) {
 		unsigned a = ((unsigned)data[i] << 8 | data[i + 1]) % ADDRS;
 		unsigned step = data[i + 2];
@@ -69,17 +85,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		in->sin_family = AF_INET;
 		in->sin_port = htons(5000);
 		in->sin_addr.s_addr = htonl(0x0a000000u + a);
-		known = in_table(&in->sin_addr);
+		known = slot_of[a] != -1 && owner((size_t)slot_of[a]) == (int)a;
 		b = find_bucket(&ss, &now, rate, burst);
 		if (b == NULL) {
-			/* Refused only when it is not in the table, and the
-			 * table is full. */
+			/* Refused only when it is new and the table full. */
+			must(!known);
 			for (size_t k = 0; k < MAX_SOURCES; k++)
-				must(buckets[k].family != 0 &&
-				    memcmp(buckets[k].addr, &in->sin_addr,
-				    4) != 0);
+				must(buckets[k].family != 0);
 			continue;
 		}
+		if (!known) {
+			/*
+			 * A newcomer took the place of a source that had
+			 * refilled, or of none: a bucket not yet full,
+			 * forgotten, would give its source a fresh burst.
+			 */
+			int was = slot_owner[b - buckets];
+
+			must(was == -1 || model_at(was, t) >= burst - 1e-6);
+		} else {
+			must(b == &buckets[slot_of[a]]);
+		}
+		slot_of[a] = (int)(b - buckets);
+		slot_owner[b - buckets] = (int)a;
 		/* A new bucket is a full one (or a full one forgotten). */
 		if (!known) {
 			model[a].tokens = burst;
@@ -104,10 +132,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	/* Every source in at most one bucket. */
-	for (size_t i = 0; i < MAX_SOURCES; i++)
-		for (size_t j = i + 1; j < MAX_SOURCES && buckets[i].family;
-		    j++)
-			must(buckets[j].family == 0 ||
-			    memcmp(buckets[i].addr, buckets[j].addr, 4) != 0);
+	{
+		static bool seen[ADDRS];
+
+		memset(seen, 0, sizeof(seen));
+		for (size_t k = 0; k < MAX_SOURCES; k++) {
+			int a = owner(k);
+
+			if (a == -1)
+				continue;
+			must(!seen[a]);
+			seen[a] = true;
+		}
+	}
 	return 0;
 }

@@ -5,8 +5,9 @@
  * oracle keeps, per ping, how many valid replies came and whether it timed
  * out, as LAB.md defines them: a datagram counts only from the server's
  * address and port, 12 bytes, with a seq we sent and the very time we
- * stamped on it; the first before its timeout is received, one after it
- * late, any further one a DUP; all else is ignored.  The pinger's counts
+ * stamped on it; the first before its timeout is received (out of order
+ * if a higher seq was received before it), one after it late, any further
+ * one a DUP; all else is ignored.  The pinger's counts
  * must be the oracle's, and its RTT statistics consistent.
  */
 #include <stdint.h>
@@ -37,7 +38,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.tolen = sizeof(server), .pings = pings, .highest = -1 };
 	static bool quiet;
 	uint64_t now = 5000000000u;
-	long received = 0, late = 0, dups = 0, ignored = 0;
+	long received = 0, late = 0, dups = 0, ignored = 0, reordered = 0;
+	long highest = -1;
 
 	if (size < 2)
 		return 0;
@@ -105,9 +107,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			late++;
 		} else {
 			received++;
+			/* Out of order: below the highest seq received. */
+			if ((long)seq < highest)
+				reordered++;
+			else
+				highest = (long)seq;
 		}
 		must(pg.received == received && pg.late == late &&
-		    pg.duplicates == dups && pg.ignored == ignored);
+		    pg.duplicates == dups && pg.ignored == ignored &&
+		    pg.reordered == reordered);
 		must(pg.received <= pg.sent);
 		if (pg.received > 0) {
 			must(pg.min_ns <= pg.max_ns);
