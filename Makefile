@@ -351,7 +351,8 @@ COMPILERS ?= gcc clang
 check: deps-test
 	@wrong=1; for cc in $(COMPILERS); do \
 	  $(MAKE) --no-print-directory check-one CC=$$cc \
-	      BUILD=build/check-$$cc LABEL="$$cc" WRONG=$$wrong || exit 1; \
+	      BUILD=build/check-$$cc LABEL="$$cc" WRONG=$$wrong \
+	      SOAK=$$wrong || exit 1; \
 	  wrong=; \
 	  $(MAKE) --no-print-directory check-one CC=$$cc SANITIZE=1 \
 	      BUILD=build/check-$$cc-asan TIME_FACTOR=3 \
@@ -366,7 +367,7 @@ TIME_FACTOR ?= 1
 check-one: tests
 	@BUILD=$(BUILD) LABEL="$(LABEL)" UDPLAB_TIME_FACTOR=$(TIME_FACTOR) \
 	    UDPLAB_VALGRIND=$(VALGRIND) UDPLAB_WRONG=$(WRONG) \
-	    UDPLAB_SANITIZED=$(SANITIZE) \
+	    UDPLAB_SANITIZED=$(SANITIZE) UDPLAB_SOAK=$(SOAK) \
 	    UDPLAB_PROGRAM= UDPLAB_SUITES= \
 	    UDPLAB_SOLUTIONS="$(SOLUTION_SRCS)" ./scripts/run-suites
 
