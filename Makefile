@@ -83,7 +83,7 @@ LAB_TEST_SRCS := $(sort $(wildcard tests/lab_*.c))
 TEST_RUNNERS := $(BUILD)/tests/lessons $(BUILD)/tests/floods \
                 $(patsubst tests/%.c,$(BUILD)/tests/%,$(LAB_TEST_SRCS))
 
-.PHONY: all tests demo check check-one test-lab bench bench-smoke \
+.PHONY: all tests wrong demo check check-one test-lab bench bench-smoke \
         handouts check-handouts fuzz deps-build deps-test deps-bench \
         deps-handouts clean
 .DEFAULT_GOAL := all
@@ -146,7 +146,10 @@ $(BUILD)/tests/lab_%: $(BUILD)/obj/tests/lab_%.o $(HARNESS_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
-tests: $(PROGS) $(WRONG_PROGS) $(TEST_RUNNERS)
+tests: $(PROGS) $(TEST_RUNNERS)
+
+# The wrong solutions, which only the plain build's check runs.
+wrong: $(WRONG_PROGS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
@@ -344,17 +347,20 @@ fuzz: deps-test
 	        $(BUILD)/fuzz/$$t.log) runs in $(FUZZ_TIME) s, no failure"; \
 	done
 
-# The whole suite, with both compilers, sanitizers and valgrind.
+# The whole suite, with both compilers, sanitizers and valgrind.  The
+# builds use every core (the tests that follow are one recipe, alone).
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 # JOBS is Criterion's parallelism; TIME_FACTOR stretches every deadline.
 COMPILERS ?= gcc clang
 
 check: deps-test
 	@wrong=1; for cc in $(COMPILERS); do \
-	  $(MAKE) --no-print-directory check-one CC=$$cc \
+	  $(MAKE) --no-print-directory -j$(NPROC) check-one CC=$$cc \
 	      BUILD=build/check-$$cc LABEL="$$cc" WRONG=$$wrong \
 	      SOAK=$$wrong || exit 1; \
 	  wrong=; \
-	  $(MAKE) --no-print-directory check-one CC=$$cc SANITIZE=1 \
+	  $(MAKE) --no-print-directory -j$(NPROC) check-one CC=$$cc \
+	      SANITIZE=1 \
 	      BUILD=build/check-$$cc-asan TIME_FACTOR=3 \
 	      LABEL="$$cc ASan+UBSan" || exit 1; \
 	done
@@ -364,7 +370,7 @@ check: deps-test
 	@echo "make check: every suite passed"
 
 TIME_FACTOR ?= 1
-check-one: tests
+check-one: tests $(if $(WRONG),wrong)
 	@BUILD=$(BUILD) LABEL="$(LABEL)" UDPLAB_TIME_FACTOR=$(TIME_FACTOR) \
 	    UDPLAB_VALGRIND=$(VALGRIND) UDPLAB_WRONG=$(WRONG) \
 	    UDPLAB_SANITIZED=$(SANITIZE) UDPLAB_SOAK=$(SOAK) \
