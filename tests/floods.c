@@ -101,25 +101,6 @@ ParameterizedTestParameters(floods, a_server_survives_100000_datagrams)
 	    sizeof(cases) / sizeof(cases[0]));
 }
 
-/* host and port as a socket address (host numeric). */
-static void
-sockaddr_of(const char *host, uint16_t port, struct sockaddr_storage *ss,
-    socklen_t *len)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
-		.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV };
-	struct addrinfo *ai;
-	char service[8];
-	int e;
-
-	snprintf(service, sizeof(service), "%u", (unsigned)port);
-	e = getaddrinfo(host, service, &hints, &ai);
-	cr_assert(e == 0, "getaddrinfo %s: %s", host, gai_strerror(e));
-	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-	*len = ai->ai_addrlen;
-	freeaddrinfo(ai);
-}
-
 /* Byte i of datagram seq: what an echo of it must hold. */
 static unsigned char
 pattern(uint32_t seq, size_t i)
@@ -279,8 +260,8 @@ ParameterizedTest(struct soak_case *c, floods,
 			snprintf(host, sizeof(host), "::1");
 		fd[i] = h_udp_open(host);
 	}
-	sockaddr_of("127.0.0.1", port, &to4, &to4len);
-	sockaddr_of("::1", port, &to6, &to6len);
+	to4len = h_sockaddr("127.0.0.1", port, &to4);
+	to6len = h_sockaddr("::1", port, &to6);
 	deadline = h_now_ms() + h_ms(20000);
 	for (uint32_t seq = 1; seq <= SOAK_DATAGRAMS &&
 	    h_now_ms() < deadline; seq++) {

@@ -902,6 +902,17 @@ numeric_addr(const char *host, uint16_t port)
 	return ai;
 }
 
+socklen_t
+h_sockaddr(const char *host, uint16_t port, struct sockaddr_storage *ss)
+{
+	struct addrinfo *ai = numeric_addr(host, port);
+	socklen_t len = ai->ai_addrlen;
+
+	memcpy(ss, ai->ai_addr, len);
+	freeaddrinfo(ai);
+	return len;
+}
+
 int
 h_udp_open(const char *host)
 {
@@ -1341,6 +1352,33 @@ h_skip(const char *test, const char *why)
 	 * run-suites prints the lines that start "skipped:". */
 	fprintf(stderr, "skipped: %s: %s\n", test, why);
 	cr_skip_test("%s", why);
+}
+
+void
+h_wait_asleep(struct h_proc *p)
+{
+	long deadline = h_now_ms() + h_ms(2000);
+	int asleep = 0;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)p->pid);
+	while (asleep < 2) {
+		char buf[512];
+		FILE *f = fopen(path, "r");
+		size_t n = f != NULL ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+		const char *paren;
+
+		if (f != NULL)
+			fclose(f);
+		buf[n] = '\0';
+		/* proc(5): the state follows the name in parentheses. */
+		paren = strrchr(buf, ')');
+		asleep = paren != NULL && paren[1] == ' ' && paren[2] == 'S' ?
+		    asleep + 1 : 0;
+		cr_assert(h_now_ms() < deadline, "test setup: %s did not go "
+		    "to sleep, waiting, within %ld ms", p->name, h_ms(2000));
+		(void)h_wait(p, 5);
+	}
 }
 
 bool

@@ -154,9 +154,26 @@ void h_skip(const char *test, const char *why);
 void h_rerun_in_netns(const char *test, const char *setup, const char *filter);
 bool h_in_netns(void);
 /*
+ * A setup for h_rerun_in_netns: two links, v0 and w0 (each a veth pair:
+ * this kernel has no dummy ones), both carrying the link-local fe80::1,
+ * so that two senders differ by their scope alone.
+ */
+#define H_TWO_LINKS "ip link add v0 type veth peer name v1 && "           \
+	"ip link add w0 type veth peer name w1 && "                       \
+	"for d in v0 v1 w0 w1; do ip link set $d up || exit 1; done && "  \
+	"ip -6 addr add fe80::1/64 dev v0 nodad && "                      \
+	"ip -6 addr add fe80::1/64 dev w0 nodad"
+/*
+ * Wait until p sleeps in a system call (state S in /proc/PID/stat) twice
+ * in a row: waiting in its poll(), not passing through.  A test moves
+ * the clock under a program only then, so that the jump falls in a wait.
+ */
+void h_wait_asleep(struct h_proc *p);
+/*
  * Move the wall clock (CLOCK_REALTIME, time(), gettimeofday()) of the
  * programs this test starts from now on, with libfaketime: offset is
- * libfaketime's, "+0" or "-3600" seconds.  The monotonic clock, and so
+ * libfaketime's, "+0" or "-3600" seconds, or an instant the clock stays
+ * at, "2026-01-05 07:08:09".  The monotonic clock, and so
  * poll() timeouts, run on untouched.  Returns the timestamp file, for
  * h_move_wall_clock() to jump the clock while they run.  Skips the test,
  * naming test, where libfaketime is missing.
@@ -185,6 +202,9 @@ void h_udp_send(int fd, const char *host, uint16_t port, const void *buf,
 /* A datagram within ms: its length, or -1 on timeout.  from may be NULL. */
 ssize_t h_udp_recv(int fd, void *buf, size_t cap, long ms,
     struct sockaddr_storage *from);
+/* host (numeric) and port as a socket address; returns its length. */
+socklen_t h_sockaddr(const char *host, uint16_t port,
+    struct sockaddr_storage *ss);
 /* The port a sockaddr carries. */
 uint16_t h_sockaddr_port(const struct sockaddr_storage *ss);
 

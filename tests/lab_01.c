@@ -927,7 +927,6 @@ Test(hexdump_server, sigterm_during_a_flood_ends_it_within_a_second)
 
 /* ---------------------------------------------------------------------- */
 /* Sizes at and past the buffers a student might choose. */
-
 Test(hexdump_server, dumps_datagrams_at_and_past_1_and_4_kib_whole)
 {
 	static const size_t sizes[] = { 1024, 1025, 4096, 4097, 8193 };
@@ -992,16 +991,10 @@ Test(hexdump_server, n_counts_two_addresses_on_one_port_as_two_senders)
  * In a namespace of our own, two links (veth pairs) carry the same
  * link-local address fe80::1: one sender on each, on the same port.
  */
-#define TWO_LINKS "ip link add v0 type veth peer name v1 && " \
-	"ip link add w0 type veth peer name w1 && " \
-	"for d in v0 v1 w0 w1; do ip link set $d up || exit 1; done && " \
-	"ip -6 addr add fe80::1/64 dev v0 nodad && " \
-	"ip -6 addr add fe80::1/64 dev w0 nodad"
-
 Test(hexdump_server, on_two_links_in_a_namespace)
 {
 	h_rerun_in_netns("hexdump_server::on_two_links_in_a_namespace",
-	    TWO_LINKS, "hexdump_server_links/*");
+	    H_TWO_LINKS, "hexdump_server_links/*");
 }
 
 TestSuite(hexdump_server_links, .init = h_init, .fini = h_cleanup,
@@ -1057,7 +1050,6 @@ Test(hexdump_server_links, binds_port_65535)
 
 /* ---------------------------------------------------------------------- */
 /* Without a host, with IPV6_V6ONLY on by default (bindv6only=1). */
-
 Test(hexdump_server, without_host_takes_ipv4_even_with_bindv6only)
 {
 	h_rerun_in_netns("hexdump_server::without_host_takes_ipv4_even_with_"
@@ -1173,7 +1165,6 @@ Test(hexdump_server, n_totals_bytes_past_4_gib)
 
 /* ---------------------------------------------------------------------- */
 /* Cost: an idle server sleeps. */
-
 Test(hexdump_server, sleeps_while_no_datagram_comes)
 {
 	struct lab l;
@@ -1199,7 +1190,6 @@ Test(hexdump_server, sleeps_while_no_datagram_comes)
 
 /* ---------------------------------------------------------------------- */
 /* Exit statuses, also when two things go wrong at once. */
-
 Test(hexdump_server, a_port_in_use_exits_1_naming_bind)
 {
 	int taken = h_udp_open("127.0.0.1");

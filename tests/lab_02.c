@@ -692,26 +692,6 @@ Test(daytime_server, takes_the_time_for_each_request)
 /* The server's clock stopped at chosen instants, with libfaketime. */
 
 /*
- * Clang's AddressSanitizer reads CLOCK_MONOTONIC inside its allocator, to
- * pace returning memory to the system; libfaketime's clock_gettime then
- * looks its own symbols up, which allocates, and the allocator deadlocks
- * on its own lock before main.  Never returning memory early spares that
- * call.  The tests that use h_fake_wall_clock call this too: the harness
- * sets only the link-order option.
- */
-static void
-asan_beside_faketime(void)
-{
-	const char *asan = getenv("ASAN_OPTIONS");
-	char opts[768];
-
-	snprintf(opts, sizeof(opts), "%s%sverify_asan_link_order=0:"
-	    "allocator_release_to_os_interval_ms=-1", asan ? asan : "",
-	    asan && *asan ? ":" : "");
-	cr_assert(setenv("ASAN_OPTIONS", opts, 1) == 0, "setenv");
-}
-
-/*
  * Start the server with its clock stopped at the UTC instant at, and ask
  * it the time: why says what the instant tests.  The test is skipped
  * where libfaketime is missing.
@@ -719,7 +699,6 @@ asan_beside_faketime(void)
 static void
 check_time_at(const char *test, const struct stamp *at, const char *why)
 {
-	const char *lib = h_faketime_library();
 	long long utc = stamp_epoch(at, at->mon);
 	time_t local;
 	struct tm tm;
@@ -729,25 +708,15 @@ check_time_at(const char *test, const struct stamp *at, const char *why)
 	struct h_proc *srv;
 	int fd;
 
-	if (lib == NULL)
-		h_skip(test, "it stops the server's clock with libfaketime, "
-		    "and no libfaketime.so.1 was found (Debian's package "
-		    "faketime; sh scripts/install-deps test installs it)");
 	/*
-	 * An absolute FAKETIME is read in the server's own time zone,
+	 * An absolute time is read in the server's own time zone,
 	 * SERVER_TZ, which start() sets: so it is the instant's local time
 	 * there.  The clock stays stopped at it, so the reply is exact.
 	 */
 	local = (time_t)(utc + SERVER_EAST);
 	cr_assert(gmtime_r(&local, &tm) != NULL, "gmtime_r");
 	strftime(fake, sizeof(fake), "%Y-%m-%d %H:%M:%S", &tm);
-	cr_assert(setenv("FAKETIME", fake, 1) == 0, "setenv");
-	/* The monotonic clock keeps running, for the server's waits. */
-	cr_assert(setenv("FAKETIME_DONT_FAKE_MONOTONIC", "1", 1) == 0,
-	    "setenv");
-	cr_assert(setenv("LD_PRELOAD", lib, 1) == 0, "setenv");
-	/* ASan wants to be the first library loaded, and would refuse. */
-	asan_beside_faketime();
+	(void)h_fake_wall_clock(test, fake);
 
 	srv = start(NULL, "127.0.0.1", &port);
 	fd = h_udp_open("127.0.0.1");
@@ -786,7 +755,6 @@ Test(daytime_server, tells_the_time_just_after_midnight_on_29_february)
 
 /* ---------------------------------------------------------------------- */
 /* -m TEXT */
-
 Test(daytime_server, m_replies_exactly_the_text)
 {
 	reply_one("127.0.0.1", "127.0.0.1", "127.0.0.1", "time?", 5,
@@ -1151,36 +1119,6 @@ Test(daytime_server, answers_two_senders_on_one_port_at_their_addresses)
 /* ---------------------------------------------------------------------- */
 /* Which clock, read when. */
 
-/*
- * Wait until the server sleeps (state S in /proc/PID/stat), as it does in
- * its wait for the next datagram: from then on, a server that reads the
- * clock before that wait has read it.  Gives up quietly at the deadline.
- */
-static void
-wait_until_asleep(struct h_proc *srv)
-{
-	long deadline = h_now_ms() + h_ms(2000);
-	int asleep = 0;
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)h_pid(srv));
-	/* Twice in a row, 5 ms apart: not a passing moment of sleep. */
-	while (asleep < 2 && h_now_ms() < deadline) {
-		char buf[512];
-		FILE *f = fopen(path, "r");
-		size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-		const char *paren;
-
-		if (f != NULL)
-			fclose(f);
-		buf[n] = '\0';
-		paren = strrchr(buf, ')');
-		asleep = paren != NULL && paren[1] == ' ' && paren[2] == 'S' ?
-		    asleep + 1 : 0;
-		nanosleep(&(struct timespec){ .tv_nsec = 5000000 }, NULL);
-	}
-}
-
 /* How far the tests set the server's clock: 27 h 46 min 40 s, not a whole
  * number of half hours, so that it looks like no time zone's offset. */
 #define JUMP 100000
@@ -1197,7 +1135,6 @@ Test(daytime_server, the_next_reply_follows_a_clock_that_was_set)
 	const char *offsets[] = { "-100000", "+100000" };
 	const long long shift[] = { -JUMP, JUMP };
 
-	asan_beside_faketime();
 	srv = start(NULL, "127.0.0.1", &port);
 
 	check_reply(srv, port, fd, "127.0.0.1", "127.0.0.1", "now?", 4, NULL,
@@ -1210,7 +1147,7 @@ Test(daytime_server, the_next_reply_follows_a_clock_that_was_set)
 		char label[160];
 		char *esc;
 
-		wait_until_asleep(srv);
+		h_wait_asleep(srv);
 		h_move_wall_clock(file, offsets[i]);
 		before = time(NULL);
 		h_udp_send(fd, "127.0.0.1", port, "and now?", 8);
@@ -1243,7 +1180,6 @@ Test(daytime_server, the_next_reply_follows_a_clock_that_was_set)
 
 /* ---------------------------------------------------------------------- */
 /* Waiting costs nothing. */
-
 Test(daytime_server, sleeps_while_no_datagram_comes)
 {
 	uint16_t port;
@@ -1268,7 +1204,6 @@ Test(daytime_server, sleeps_while_no_datagram_comes)
 
 /* ---------------------------------------------------------------------- */
 /* Bytes of any value and sizes past every buffer. */
-
 Test(daytime_server, m_text_of_the_bytes_1_to_255)
 {
 	static char text[256];
@@ -1377,13 +1312,6 @@ Test(daytime_server, a_usage_error_wins_over_an_unresolvable_host)
 TestSuite(daytime_server_netns, .init = h_init, .fini = h_cleanup,
     .timeout = H_TEST_TIMEOUT);
 
-/* Two links, each a veth pair, with the same link-local address. */
-#define TWO_LINKS "ip link add v0 type veth peer name v1 && " \
-	"ip link add w0 type veth peer name w1 && " \
-	"for d in v0 v1 w0 w1; do ip link set $d up || exit 1; done && " \
-	"ip -6 addr add fe80::1/64 dev v0 nodad && " \
-	"ip -6 addr add fe80::1/64 dev w0 nodad"
-
 static void
 only_in_netns(const char *outer)
 {
@@ -1403,7 +1331,7 @@ Test(daytime_server, serves_ipv4_without_host_also_when_bindv6only_is_1)
 Test(daytime_server, tells_apart_link_local_senders_on_two_links)
 {
 	h_rerun_in_netns("daytime_server::"
-	    "tells_apart_link_local_senders_on_two_links", TWO_LINKS,
+	    "tells_apart_link_local_senders_on_two_links", H_TWO_LINKS,
 	    "daytime_server_netns/link_local_*");
 }
 

@@ -780,16 +780,10 @@ Test(checked_client, accepts_the_bounds_of_port_and_timeout)
  * bound to fe80::1%v0 and one bound to fe80::1%w0 can share a port, and
  * the client sees the same address and port from both, with two scopes.
  */
-#define TWO_LINKS "ip link add v0 type veth peer name v1 && " \
-	"ip link add w0 type veth peer name w1 && " \
-	"for d in v0 v1 w0 w1; do ip link set $d up || exit 1; done && " \
-	"ip -6 addr add fe80::1/64 dev v0 nodad && " \
-	"ip -6 addr add fe80::1/64 dev w0 nodad"
-
 Test(checked_client, ignores_a_stranger_on_another_link)
 {
 	h_rerun_in_netns("checked_client::ignores_a_stranger_on_another_link",
-	    TWO_LINKS, "checked_client_netns/*");
+	    H_TWO_LINKS, "checked_client_netns/*");
 }
 
 Test(checked_client_netns, same_address_and_port_on_another_link)
@@ -969,35 +963,6 @@ stranger_says(struct h_proc *c, int stranger, uint16_t cport,
 }
 
 /*
- * Whether the program at path is built with AddressSanitizer: the name of
- * its runtime's entry is in the file.  Read in chunks, each with the end
- * of the last in front of it, so that a name split between two is found.
- */
-static bool
-built_with_asan(const char *path)
-{
-	static const char mark[] = "__asan_init";
-	const size_t m = sizeof(mark) - 1;
-	static char buf[65536 + sizeof(mark)];
-	FILE *f = fopen(path, "rb");
-	size_t keep = 0;
-	size_t n;
-	bool found = false;
-
-	cr_assert(f != NULL, "%s: %s", path, strerror(errno));
-	while (!found && (n = fread(buf + keep, 1, 65536, f)) > 0) {
-		size_t len = keep + n;
-
-		for (size_t i = 0; !found && i + m <= len; i++)
-			found = memcmp(buf + i, mark, m) == 0;
-		keep = len < m ? len : m - 1;
-		memmove(buf, buf + len - keep, keep);
-	}
-	fclose(f);
-	return found;
-}
-
-/*
  * The deadline is on the monotonic clock: the wall clock jumps an hour
  * forward while the client waits for "one", and two hours back while it
  * waits for "two", and each time a stranger's datagram wakes it so that
@@ -1023,15 +988,6 @@ Test(checked_client, a_timeout_is_not_moved_by_the_wall_clock)
 	long asked;
 	long waited;
 
-	/*
-	 * libfaketime's constructor calls dlsym, which calls malloc, and in
-	 * a program built with AddressSanitizer that malloc can wait for
-	 * ever on the allocator ASan is still setting up: the program hangs
-	 * before main (seen here about one start in two).
-	 */
-	if (built_with_asan(h_lab_program()))
-		h_skip(test, "it moves the wall clock with libfaketime, which "
-		    "can hang an AddressSanitizer program before main");
 	clock = h_fake_wall_clock(test, "+0");
 	c = start_client(t, "127.0.0.1", sport, msgs, NULL, 0);
 	cport = expect_message(c, srv, "one", "the first message");

@@ -230,20 +230,6 @@ exchange(struct h_proc *srv, const char *host, uint16_t port, int fd,
 }
 
 /*
- * Skip a test, and say so where run-suites shows it: Criterion prints a
- * skip only with --verbose.  detail (perhaps empty) adds its first line.
- */
-static _Noreturn void
-skip_visibly(const char *test, const char *why, const char *detail)
-{
-	int len = (int)strcspn(detail, "\n");
-
-	fprintf(stderr, "skipped: safe_echo::%s: %s%s%.*s\n", test, why,
-	    len > 0 ? ": " : "", len, detail);
-	cr_skip_test("%s%s%.*s", why, len > 0 ? ": " : "", len, detail);
-}
-
-/*
  * Stop the server with sig and check its summary against what the test
  * counted: count[] by outcome, received their sum.
  */
@@ -297,7 +283,6 @@ expect_summary(struct h_proc *srv, int sig, const char *signame,
 }
 
 /* ---------------------------------------------------------------------- */
-
 Test(safe_echo, first_lines_name_the_port_and_the_limits)
 {
 	static const unsigned long none[NOUTCOMES] = { 0 };
@@ -637,10 +622,10 @@ Test(safe_echo, remembers_at_most_1024_sources)
 			break;
 		h_stop(srv, SIGTERM);
 		if (try == 3)
-			skip_visibly("remembers_at_most_1024_sources",
+			h_skip("safe_echo::remembers_at_most_1024_sources",
 			    "it needs a fast enough machine: three tries to "
 			    "fill the table each took longer than a bucket "
-			    "takes to refill", "");
+			    "takes to refill");
 		each *= 2;
 	}
 	cr_assert(last == TOO_MANY, "with -r 1 -b 1000000, 1024 sources sent "
@@ -768,7 +753,6 @@ Test(safe_echo, usage_errors_exit_2)
 
 /* ---------------------------------------------------------------------- */
 /* Low source ports, in a namespace of our own. */
-
 Test(safe_echo, refuses_source_ports_below_1024)
 {
 	h_rerun_in_netns("safe_echo::refuses_source_ports_below_1024", "",
@@ -1057,43 +1041,9 @@ Test(safe_echo, a_dropped_datagram_costs_no_token)
 	expect_summary(srv, SIGTERM, "SIGTERM", tally);
 }
 
-/*
- * h_fake_wall_clock, unless the program is built with AddressSanitizer:
- * libfaketime then hangs it before main (clang links the sanitizer in, and
- * its first clock_gettime() meets libfaketime's lock; libfaketime issue
- * 365).  Such a program names the sanitizer's entry, __asan_init.
- */
-static const char *
-fake_clock(const char *test, const char *offset)
-{
-	static const char mark[] = "__asan_init";
-	FILE *f = fopen(h_lab_program(), "rb");
-	char chunk[65536 + sizeof(mark)];
-	size_t kept = 0;
-	bool asan = false;
-	size_t n;
-
-	cr_assert(f != NULL, "%s: %s", h_lab_program(), strerror(errno));
-	/* Chunks that overlap by the mark's length, so none is missed. */
-	while (!asan && (n = fread(chunk + kept, 1, sizeof(chunk) - kept,
-	    f)) > 0) {
-		n += kept;
-		for (size_t i = 0; !asan && i + sizeof(mark) - 1 <= n; i++)
-			asan = memcmp(chunk + i, mark, sizeof(mark) - 1) == 0;
-		kept = n < sizeof(mark) - 1 ? n : sizeof(mark) - 1;
-		memmove(chunk, chunk + n - kept, kept);
-	}
-	fclose(f);
-	if (asan)
-		h_skip(test, "it moves the program's clocks with libfaketime, "
-		    "which hangs a program built with AddressSanitizer "
-		    "(libfaketime issue 365)");
-	return h_fake_wall_clock(test, offset);
-}
-
 Test(safe_echo, a_long_quiet_spell_refills_the_bucket)
 {
-	const char *clock = fake_clock(
+	const char *clock = h_fake_wall_clock(
 	    "safe_echo::a_long_quiet_spell_refills_the_bucket", "+0");
 	unsigned long tally[NOUTCOMES] = { 0 };
 	struct h_proc *srv;
@@ -1138,7 +1088,7 @@ Test(safe_echo, a_long_quiet_spell_refills_the_bucket)
 
 Test(safe_echo, a_wall_clock_set_back_does_not_stop_the_refill)
 {
-	const char *clock = fake_clock(
+	const char *clock = h_fake_wall_clock(
 	    "safe_echo::a_wall_clock_set_back_does_not_stop_the_refill", "+0");
 	uint16_t port;
 	struct h_proc *srv = start_server(10, 1, "127.0.0.1", &port);
@@ -1163,7 +1113,7 @@ Test(safe_echo, a_wall_clock_set_back_does_not_stop_the_refill)
 
 Test(safe_echo, a_wall_clock_set_forward_does_not_refill_the_bucket)
 {
-	const char *clock = fake_clock("safe_echo::a_wall_clock_set_"
+	const char *clock = h_fake_wall_clock("safe_echo::a_wall_clock_set_"
 	    "forward_does_not_refill_the_bucket", "+0");
 	unsigned long tally[NOUTCOMES];
 	struct h_proc *srv;
@@ -1241,7 +1191,6 @@ Test(safe_echo, echoes_an_empty_datagram)
 
 /* ---------------------------------------------------------------------- */
 /* What it costs, and what the system says. */
-
 Test(safe_echo, sleeps_while_no_datagram_comes)
 {
 	uint16_t port;
@@ -1280,7 +1229,6 @@ Test(safe_echo, a_failing_stdout_exits_1)
 
 /* ---------------------------------------------------------------------- */
 /* In namespaces of our own: other links, other settings, failing sends. */
-
 Test(safe_echo, without_host_serves_both_families_with_bindv6only_set)
 {
 	h_rerun_in_netns("safe_echo::without_host_serves_both_families_with_"
@@ -1318,18 +1266,10 @@ Test(safe_echo_netns, without_host_serves_both_families)
 	expect_summary(srv, SIGTERM, "SIGTERM", tally);
 }
 
-/* Two links, v0 and w0, each with the same link-local address. */
-#define TWO_LINKS \
-	"ip link add v0 type veth peer name v1 && " \
-	"ip link add w0 type veth peer name w1 && " \
-	"for d in v0 v1 w0 w1; do ip link set $d up || exit 1; done && " \
-	"ip -6 addr add fe80::1/64 dev v0 nodad && " \
-	"ip -6 addr add fe80::1/64 dev w0 nodad"
-
 Test(safe_echo, one_address_on_two_links_is_two_sources)
 {
 	h_rerun_in_netns("safe_echo::one_address_on_two_links_is_two_sources",
-	    TWO_LINKS, "safe_echo_netns/fe80_1_on_v0_and_on_w0_has_two_"
+	    H_TWO_LINKS, "safe_echo_netns/fe80_1_on_v0_and_on_w0_has_two_"
 	    "buckets");
 }
 

@@ -654,7 +654,6 @@ pause_ms(int srv, long ms)
 
 /* ---------------------------------------------------------------------- */
 /* The wire format and the schedule. */
-
 Test(pinger, sends_12_byte_pings_with_seq_and_monotonic_time_big_endian)
 {
 	int srv = h_udp_open("127.0.0.1");
@@ -728,7 +727,6 @@ Test(pinger, sends_a_ping_every_interval_whether_or_not_answered)
 
 /* ---------------------------------------------------------------------- */
 /* Replies matched by sequence number: delayed, repeated, reordered, late. */
-
 Test(pinger, a_reply_held_back_by_the_server_shows_that_delay_as_its_rtt)
 {
 	int srv = h_udp_open("127.0.0.1");
@@ -1135,7 +1133,6 @@ Test(pinger, names_the_host_by_its_numeric_address)
 
 /* ---------------------------------------------------------------------- */
 /* What is not a reply. */
-
 Test(pinger, ignores_garbage_and_strangers_and_counts_them)
 {
 	int srv = h_udp_open("127.0.0.1");
@@ -1250,7 +1247,6 @@ Test(pinger, stray_datagrams_do_not_extend_the_timeout)
 
 /* ---------------------------------------------------------------------- */
 /* Loss. */
-
 Test(pinger, unanswered_pings_time_out_and_count_as_loss)
 {
 	int srv = h_udp_open("127.0.0.1");
@@ -1310,7 +1306,6 @@ Test(pinger, exits_1_when_nothing_answers)
 
 /* ---------------------------------------------------------------------- */
 /* The defaults: -c 10, -i 1000, -t 1000. */
-
 Test(pinger, sends_10_pings_by_default)
 {
 	uint16_t port;
@@ -1727,7 +1722,6 @@ Test(pinger, stops_on_sigint_with_the_summary_of_the_pings_sent)
 
 /* ---------------------------------------------------------------------- */
 /* Values past 32 bits of nanoseconds, and the largest ones. */
-
 Test(pinger, a_timeout_past_32_bits_of_nanoseconds_still_waits)
 {
 	int srv = h_udp_open("127.0.0.1");
@@ -1804,7 +1798,6 @@ Test(pinger, accepts_the_largest_count_interval_and_timeout)
 
 /* ---------------------------------------------------------------------- */
 /* The schedule over a long run, and after falling behind. */
-
 Test(pinger, keeps_its_schedule_over_a_long_run_without_drifting)
 {
 	/* 2000 pings 1 ms apart: 2 s; under valgrind fewer, further apart. */
@@ -1930,37 +1923,6 @@ Test(pinger, catches_up_after_falling_behind_skipping_no_ping)
 	check_run(&r, COUNT, true);
 }
 
-/*
- * Wait until the process sleeps in a system call (state S in
- * /proc/PID/stat): for the pinger between events, in its wait.
- */
-static void
-wait_asleep(struct h_proc *p)
-{
-	char path[64];
-	char buf[512];
-	long deadline = h_now_ms() + h_ms(2000);
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)h_pid(p));
-	for (;;) {
-		FILE *f = fopen(path, "r");
-		size_t n = 0;
-		const char *state;
-
-		if (f != NULL) {
-			n = fread(buf, 1, sizeof(buf) - 1, f);
-			fclose(f);
-		}
-		buf[n] = '\0';
-		state = strrchr(buf, ')');
-		if (state != NULL && state[1] == ' ' && state[2] == 'S')
-			return;
-		cr_assert(h_now_ms() < deadline, "test setup: the pinger did "
-		    "not go to sleep, waiting, within %ld ms", h_ms(2000));
-		h_wait(p, 5);
-	}
-}
-
 Test(pinger, a_datagram_read_after_a_timeout_comes_after_the_timeout_line)
 {
 	int srv = h_udp_open("127.0.0.1");
@@ -1982,7 +1944,7 @@ Test(pinger, a_datagram_read_after_a_timeout_comes_after_the_timeout_line)
 	 * Ping 1, due long after, keeps it running to read them.
 	 */
 	get_ping(srv, h_ms(3000), 0, &w);
-	wait_asleep(p);
+	h_wait_asleep(p);
 	cr_assert(kill(h_pid(p), SIGSTOP) == 0, "kill: %s", strerror(errno));
 	pause_ms(srv, 300);
 	h_udp_send(stranger, "127.0.0.1", w.port, "stray", 5);
@@ -2006,34 +1968,6 @@ Test(pinger, a_datagram_read_after_a_timeout_comes_after_the_timeout_line)
 
 /* ---------------------------------------------------------------------- */
 /* The clock. */
-
-/*
- * Whether the program under test was built with AddressSanitizer: its
- * file then holds the name of ASan's start-up function.
- */
-static bool
-built_with_asan(void)
-{
-	static const char mark[] = "__asan_init";
-	char window[sizeof(mark) - 1] = { 0 };
-	FILE *f = fopen(h_lab_program(), "rb");
-	bool found = false;
-	int c;
-
-	cr_assert(f != NULL, "%s: %s", h_lab_program(), strerror(errno));
-	/* The last bytes read, one at a time, against the mark. */
-	while (!found) {
-		c = getc(f);
-		if (c == EOF)
-			break;
-		memmove(window, window + 1, sizeof(window) - 1);
-		window[sizeof(window) - 1] = (char)c;
-		found = memcmp(window, mark, sizeof(window)) == 0;
-	}
-	fclose(f);
-	return found;
-}
-
 Test(pinger, measures_rtts_on_the_monotonic_clock_when_the_wall_clock_jumps)
 {
 	static const char test[] = "pinger::measures_rtts_on_the_monotonic_"
@@ -2047,11 +1981,6 @@ Test(pinger, measures_rtts_on_the_monotonic_clock_when_the_wall_clock_jumps)
 	long held;
 	double ms;
 
-	/* Measured: such a program hangs at start-up, before main. */
-	if (built_with_asan())
-		h_skip(test, "libfaketime and AddressSanitizer deadlock when "
-		    "the program starts: run it on a build without "
-		    "SANITIZE=1");
 	clock = h_fake_wall_clock(test, "+0");
 	srv = h_udp_open("127.0.0.1");
 	p = start_pinger("127.0.0.1", h_udp_port(srv), 1, -1, h_ms(3000));
@@ -2081,7 +2010,6 @@ Test(pinger, measures_rtts_on_the_monotonic_clock_when_the_wall_clock_jumps)
 
 /* ---------------------------------------------------------------------- */
 /* Cost: a pinger that waits sleeps. */
-
 Test(pinger, sleeps_while_it_waits)
 {
 	int srv = h_udp_open("127.0.0.1");
@@ -2201,12 +2129,7 @@ TestSuite(pinger_netns, .init = h_init, .fini = h_cleanup,
 Test(pinger, a_copy_from_the_same_link_local_address_on_another_link_is_ignored)
 {
 	h_rerun_in_netns("pinger::a_copy_from_the_same_link_local_address_on_"
-	    "another_link_is_ignored",
-	    "ip link add v0 type veth peer name v1 && "
-	    "ip link add w0 type veth peer name w1 && "
-	    "for d in v0 v1 w0 w1; do ip link set $d up || exit 1; done && "
-	    "ip -6 addr add fe80::1/64 dev v0 nodad && "
-	    "ip -6 addr add fe80::1/64 dev w0 nodad", "pinger_netns/*");
+	    "another_link_is_ignored", H_TWO_LINKS, "pinger_netns/*");
 }
 
 Test(pinger_netns, another_links_fe80_1_is_not_the_server)
