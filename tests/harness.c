@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+extern char **environ;
+
 #define H_MAX_ARGS 32
 
 struct h_buf {
@@ -49,6 +51,8 @@ struct h_proc {
 	bool reaped;
 	int status;
 	struct rusage usage;     /* once reaped: what it used */
+	bool sandboxed;          /* started by UDPLAB_SANDBOX (see h_pid) */
+	pid_t target;            /* the program itself, once found */
 	char name[64];
 	int out_fd;
 	int err_fd;
@@ -67,7 +71,7 @@ struct h_proc {
 };
 
 /* The timestamp file of h_fake_wall_clock, removed by h_cleanup. */
-static char fake_clock_file[64];
+static char fake_clock_file[512];
 
 /* Every process this test started, ended and freed by h_cleanup. */
 static struct h_proc **procs;
@@ -290,6 +294,82 @@ find_program(const char *name, char *path, size_t cap)
 	    "scripts/install-deps test installs what the tests run)", name);
 }
 
+/*
+ * The grader (scripts/grade) runs a student's program in a sandbox: it sets
+ * UDPLAB_SANDBOX to a command (scripts/sandbox-exec) that starts the program
+ * named after it, and UDPLAB_SANDBOX_DEPTH to how many processes that
+ * command keeps between us and the program (bubblewrap keeps two: itself
+ * and the init of the program's PID namespace).  Only the program under
+ * test goes in; the tools a test runs beside it stay out.
+ */
+static bool
+in_sandbox(const char *prog)
+{
+	const char *box = getenv("UDPLAB_SANDBOX");
+	const char *lab = getenv("UDPLAB_PROGRAM");
+
+	return box != NULL && *box != '\0' && lab != NULL &&
+	    strcmp(prog, lab) == 0;
+}
+
+/*
+ * UDPLAB_OUTPUT_CAP bounds what is kept of each stream of a program whose
+ * test keeps it all: a program that floods stdout (a gigabyte, say) costs
+ * the grader that many bytes of memory, not the flood.
+ */
+static size_t
+output_cap(void)
+{
+	const char *v = getenv("UDPLAB_OUTPUT_CAP");
+
+	return v != NULL ? (size_t)strtoull(v, NULL, 10) : 0;
+}
+
+/*
+ * The environment of a sandboxed program, made before the fork: LD_PRELOAD
+ * (libfaketime's, h_fake_wall_clock) moves to UDPLAB_SANDBOX_PRELOAD, which
+ * sandbox-exec gives back to the program alone.  Loaded into the sandbox's
+ * own commands, libfaketime would make its semaphore (FAKETIME_SHARED)
+ * where the program, another user, cannot open it.
+ */
+static char **
+sandbox_environ(void)
+{
+	static const char from[] = "LD_PRELOAD=";
+	static const char to[] = "UDPLAB_SANDBOX_PRELOAD=";
+	size_t n = 0;
+	char **env;
+
+	while (environ[n] != NULL)
+		n++;
+	env = calloc(n + 1, sizeof(*env));
+	cr_assert(env != NULL, "calloc");
+	for (size_t i = 0; i < n; i++) {
+		const char *v = environ[i];
+
+		if (strncmp(v, from, sizeof(from) - 1) != 0) {
+			env[i] = strdup(v);
+		} else {
+			size_t len = sizeof(to) + strlen(v + sizeof(from) - 1);
+
+			env[i] = malloc(len);
+			if (env[i] != NULL)
+				snprintf(env[i], len, "%s%s", to,
+				    v + sizeof(from) - 1);
+		}
+		cr_assert(env[i] != NULL, "malloc");
+	}
+	return env;
+}
+
+static void
+free_environ(char **env)
+{
+	for (size_t i = 0; env != NULL && env[i] != NULL; i++)
+		free(env[i]);
+	free(env);
+}
+
 struct h_proc *
 h_spawn(char *const argv[], const struct h_opts *o)
 {
@@ -301,6 +381,7 @@ h_spawn(char *const argv[], const struct h_opts *o)
 	struct h_proc **grown;
 	int n = 0;
 	int child_errno = 0;
+	char **env;
 	ssize_t got;
 
 	if (o == NULL)
@@ -316,6 +397,8 @@ h_spawn(char *const argv[], const struct h_opts *o)
 		for (int i = 0; vg[i] != NULL; i++)
 			args[n++] = vg[i];
 	}
+	if (in_sandbox(argv[0]))
+		args[n++] = getenv("UDPLAB_SANDBOX");
 	for (int i = 0; argv[i] != NULL; i++) {
 		cr_assert(i < H_MAX_ARGS, "test harness: too many arguments");
 		args[n++] = argv[i];
@@ -336,7 +419,8 @@ h_spawn(char *const argv[], const struct h_opts *o)
 
 	p = calloc(1, sizeof(*p));
 	cr_assert(p != NULL, "calloc");
-	p->keep = o->keep;
+	p->keep = o->keep > 0 ? o->keep : output_cap();
+	p->sandboxed = in_sandbox(argv[0]);
 	snprintf(p->name, sizeof(p->name), "%s", argv[0]);
 	pthread_mutex_init(&p->lock, NULL);
 	{
@@ -350,13 +434,14 @@ h_spawn(char *const argv[], const struct h_opts *o)
 		pthread_condattr_destroy(&attr);
 	}
 
+	env = p->sandboxed ? sandbox_environ() : environ;
 	p->pid = fork();
 	cr_assert(p->pid != -1, "fork: %s", strerror(errno));
 	if (p->pid == 0) {
 		/*
 		 * From here to exec the child calls only async-signal-safe
 		 * functions (signal-safety(7): fcntl, dup2, setpgid,
-		 * sigaction, sigprocmask, execv, write, _exit) and prctl, a
+		 * sigaction, sigprocmask, execve, write, _exit) and prctl, a
 		 * bare system call.  Another thread of ours (a drainer) may
 		 * have held a lock, malloc's say, when we forked; in the
 		 * child it would stay locked for ever.  That is why PATH was
@@ -372,11 +457,13 @@ h_spawn(char *const argv[], const struct h_opts *o)
 		child_fd(in[0], 0);
 		child_fd(out[1], 1);
 		child_fd(errp[1], 2);
-		execv(path, args);
+		execve(path, args, env);
 		e = errno;
 		(void)write(status[1], &e, sizeof(e));
 		_exit(127);
 	}
+	if (env != environ)
+		free_environ(env);
 	close(in[0]);
 	close(out[1]);
 	close(errp[1]);
@@ -556,10 +643,75 @@ h_server(const char *path, const char *host, uint16_t *port)
 	return h_server_args(path, NULL, host, port);
 }
 
+/* The first child of pid, or 0 while it has none. */
+static pid_t
+first_child(pid_t pid)
+{
+	char path[64];
+	long child = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children",
+	    (long)pid, (long)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%ld", &child) != 1)
+		child = 0;
+	fclose(f);
+	return (pid_t)child;
+}
+
+/* Whether pid runs the program prog (its name as the kernel keeps it). */
+static bool
+runs(pid_t pid, const char *prog)
+{
+	const char *base = strrchr(prog, '/');
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	if (fgets(comm, sizeof(comm), f) == NULL)
+		comm[0] = '\0';
+	fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	base = base != NULL ? base + 1 : prog;
+	/* proc(5): comm is the first 15 bytes of the name. */
+	return strncmp(comm, base, 15) == 0;
+}
+
+/*
+ * The pid a test signals and looks at.  In a sandbox, that is not our
+ * child but a descendant UDPLAB_SANDBOX_DEPTH levels down, once it runs
+ * the program: signalled in its place, the sandbox would die and kill
+ * the program, never letting it catch the signal.
+ */
 pid_t
 h_pid(struct h_proc *p)
 {
-	return p->pid;
+	const char *d = getenv("UDPLAB_SANDBOX_DEPTH");
+	long deadline = h_now_ms() + h_ms(5000);
+	const char *prog = getenv("UDPLAB_PROGRAM");
+
+	if (!p->sandboxed || p->reaped)
+		return p->target > 0 ? p->target : p->pid;
+	while (p->target == 0) {
+		pid_t pid = p->pid;
+
+		for (int i = d != NULL ? atoi(d) : 0; i > 0 && pid != 0; i--)
+			pid = first_child(pid);
+		if (pid != 0 && runs(pid, prog))
+			p->target = pid;
+		else if (kill(p->pid, 0) == -1 || h_now_ms() > deadline)
+			return p->pid;	/* gone, or never got that far */
+		else
+			nanosleep(&(struct timespec){ .tv_nsec = 1000000 },
+			    NULL);
+	}
+	return p->target;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -789,7 +941,8 @@ signal_and_wait(struct h_proc *p, int sig, long ms, const char *hint)
 	int status;
 
 	if (!p->reaped)
-		cr_assert(kill(p->pid, sig) == 0, "kill: %s", strerror(errno));
+		cr_assert(kill(h_pid(p), sig) == 0, "kill: %s",
+		    strerror(errno));
 	status = h_wait(p, ms);
 	if (status == -1) {
 		(void)kill(-p->pid, SIGKILL);
@@ -1278,7 +1431,7 @@ h_cpu_ms(struct h_proc *p)
 		    p->usage.ru_stime.tv_sec) * 1000 +
 		    (long)(p->usage.ru_utime.tv_usec +
 		    p->usage.ru_stime.tv_usec) / 1000;
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)p->pid);
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)h_pid(p));
 	f = fopen(path, "r");
 	cr_assert(f != NULL, "test harness: %s: %s", path, strerror(errno));
 	n = fread(buf, 1, sizeof(buf) - 1, f);
@@ -1328,6 +1481,12 @@ h_ending(struct h_proc *p)
 		tail++;
 	if (!p->reaped)
 		len = snprintf(text, sizeof(text), "it is still running");
+	else if (p->sandboxed && WIFEXITED(p->status) &&
+	    WEXITSTATUS(p->status) > 128)
+		/* bubblewrap passes on a death by signal n as 128 + n. */
+		len = snprintf(text, sizeof(text), "it was killed by signal "
+		    "%d (%s)", WEXITSTATUS(p->status) - 128,
+		    strsignal(WEXITSTATUS(p->status) - 128));
 	else if (WIFEXITED(p->status))
 		len = snprintf(text, sizeof(text), "it exited with status %d",
 		    WEXITSTATUS(p->status));
@@ -1361,7 +1520,7 @@ h_wait_asleep(struct h_proc *p)
 	int asleep = 0;
 	char path[64];
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)p->pid);
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)h_pid(p));
 	while (asleep < 2) {
 		char buf[512];
 		FILE *f = fopen(path, "r");
@@ -1400,7 +1559,8 @@ h_rerun_in_netns(const char *test, const char *setup, const char *filter)
 	    "PATH=$PATH:/usr/sbin:/sbin; export PATH\n"
 	    "command -v unshare >/dev/null || exit 120\n"
 	    "command -v ip >/dev/null || exit 121\n"
-	    "exec unshare -rn sh -c \"$1\" \"$0\" \"$2\" \"$3\"\n";
+	    "[ \"$(id -u)\" = 0 ] && r= || r=r\n"
+	    "exec unshare -${r}n sh -c \"$1\" \"$0\" \"$2\" \"$3\"\n";
 	static const char inner[] =
 	    "ip link set lo up || exit 125\n"
 	    "eval \"$1\" || exit 126\n"
@@ -1477,7 +1637,9 @@ h_fake_wall_clock(const char *test, const char *offset)
 		    "libfaketime, and no libfaketime.so.1 was found (Debian's "
 		    "package faketime; sh scripts/install-deps test installs "
 		    "it)");
-	snprintf(file, sizeof(fake_clock_file), "/tmp/udplab-faketime-XXXXXX");
+	/* In TMPDIR if set: the grader's sandbox sees only that one. */
+	snprintf(file, sizeof(fake_clock_file), "%s/udplab-faketime-XXXXXX",
+	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
 	fd = mkstemp(file);
 	cr_assert(fd != -1, "mkstemp: %s", strerror(errno));
 	close(fd);
