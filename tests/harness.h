@@ -148,8 +148,10 @@ void h_skip(const char *test, const char *why);
  * network namespace of its own (unshare -rn) whose loopback is up, after
  * the shell commands setup (e.g. "echo 1 >/proc/sys/net/ipv6/bindv6only"),
  * and fail when a test there fails.  Skips, naming why, where the system
- * allows no such namespace.  The tests filter names check h_in_netns()
- * and skip outside it.
+ * allows no such namespace (as root, a network namespace alone).  The
+ * tests filter names check h_in_netns() and skip outside it, and live in
+ * suites whose names end in _netns: the grader (scripts/grade) grades the
+ * test that runs them, never them alone.
  */
 void h_rerun_in_netns(const char *test, const char *setup, const char *filter);
 bool h_in_netns(void);

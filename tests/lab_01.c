@@ -994,13 +994,13 @@ Test(hexdump_server, n_counts_two_addresses_on_one_port_as_two_senders)
 Test(hexdump_server, on_two_links_in_a_namespace)
 {
 	h_rerun_in_netns("hexdump_server::on_two_links_in_a_namespace",
-	    H_TWO_LINKS, "hexdump_server_links/*");
+	    H_TWO_LINKS, "hexdump_server_links_netns/*");
 }
 
-TestSuite(hexdump_server_links, .init = h_init, .fini = h_cleanup,
+TestSuite(hexdump_server_links_netns, .init = h_init, .fini = h_cleanup,
     .timeout = H_TEST_TIMEOUT);
 
-Test(hexdump_server_links, the_same_address_on_two_links_is_two_senders)
+Test(hexdump_server_links_netns, the_same_address_on_two_links_is_two_senders)
 {
 	struct lab l;
 	uint16_t port;
@@ -1028,7 +1028,7 @@ Test(hexdump_server_links, the_same_address_on_two_links_is_two_senders)
 	check_exit_after_totals(&l);
 }
 
-Test(hexdump_server_links, binds_port_65535)
+Test(hexdump_server_links_netns, binds_port_65535)
 {
 	struct lab l;
 
@@ -1054,13 +1054,13 @@ Test(hexdump_server, without_host_takes_ipv4_even_with_bindv6only)
 {
 	h_rerun_in_netns("hexdump_server::without_host_takes_ipv4_even_with_"
 	    "bindv6only", "echo 1 > /proc/sys/net/ipv6/bindv6only",
-	    "hexdump_server_v6only/*");
+	    "hexdump_server_v6only_netns/*");
 }
 
-TestSuite(hexdump_server_v6only, .init = h_init, .fini = h_cleanup,
+TestSuite(hexdump_server_v6only_netns, .init = h_init, .fini = h_cleanup,
     .timeout = H_TEST_TIMEOUT);
 
-Test(hexdump_server_v6only, ipv4_senders_show_as_mapped)
+Test(hexdump_server_v6only_netns, ipv4_senders_show_as_mapped)
 {
 	struct lab l;
 	int v6;
