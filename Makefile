@@ -7,7 +7,12 @@
 #   make check         install what is missing, then run the whole suite:
 #                      gcc and clang, AddressSanitizer+UBSan, valgrind
 #   make test-lab LAB=01 SRC=path/to/hexdump-server.c
-#                      build your own lab program and run its lab's suite
+#                      grade your own lab program as your instructor will:
+#                      each test of its lab's suite, its points, the total
+#   make grade LAB=05 SUB=path
+#                      grade one submission (a folder, a .c file, a .zip or
+#                      a .tar.gz) in a sandbox: a table, and result.json
+#   make rubric LAB=05 add the suite's tests that tests/lab_05.rubric lacks
 #   make bench         install what is missing, then measure lesson 04's
 #                      echo server against a bare loop, Python, socat and
 #                      sockperf (a few minutes; bench-smoke: seconds)
@@ -79,11 +84,16 @@ WRONG_PROGS := $(patsubst tests/wrong/%/,$(BUILD)/wrong/%,$(WRONG_DIRS))
 # another, and each lab its own.
 HARNESS_OBJ := $(BUILD)/obj/tests/harness.o
 LESSON_TEST_SRCS := $(sort $(wildcard tests/lessons_*.c))
-LAB_TEST_SRCS := $(sort $(wildcard tests/lab_*.c))
+LAB_TEST_SRCS := $(sort $(filter-out %.extra.c,$(wildcard tests/lab_*.c)))
+# An instructor's own tests for lab NN, which students' copies lack:
+# $(EXTRA_TESTS)/lab_NN.extra.c, linked into lab NN's runner when it is
+# there, and priced in $(EXTRA_TESTS)/lab_NN.extra.rubric.
+EXTRA_TESTS ?= tests
 TEST_RUNNERS := $(BUILD)/tests/lessons $(BUILD)/tests/floods \
                 $(patsubst tests/%.c,$(BUILD)/tests/%,$(LAB_TEST_SRCS))
 
-.PHONY: all tests wrong demo check check-one test-lab bench bench-smoke \
+.PHONY: all tests wrong demo check check-one test-lab grade rubric bench \
+        bench-smoke \
         handouts check-handouts fuzz deps-build deps-test deps-bench \
         deps-handouts clean
 .DEFAULT_GOAL := all
@@ -142,7 +152,13 @@ $(BUILD)/tests/floods: $(BUILD)/obj/tests/floods.o $(HARNESS_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
-$(BUILD)/tests/lab_%: $(BUILD)/obj/tests/lab_%.o $(HARNESS_OBJ)
+$(BUILD)/obj/extra/%.o: $(EXTRA_TESTS)/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) -Itests $(TEST_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/lab_%: $(BUILD)/obj/tests/lab_%.o $(HARNESS_OBJ) \
+    $$(patsubst $(EXTRA_TESTS)/%.c,$(BUILD)/obj/extra/%.o,$$(wildcard \
+    $(EXTRA_TESTS)/lab_$$*.extra.c))
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
@@ -153,33 +169,38 @@ wrong: $(WRONG_PROGS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-# A student's own lab program, built like the lessons (with SANITIZE=1 too)
-# into $(BUILD)/mine/, then tested by its lab's suite alone.  It is built
-# every time, so that SANITIZE=1 or not is always what was asked for.
-MINE := $(if $(SRC),$(BUILD)/mine/$(basename $(notdir $(SRC))))
-ifneq ($(MINE),)
-.PHONY: $(MINE)
-$(MINE): $(SRC) common/net.c common/net.h
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MF /dev/null -o $@ \
-	    $(SRC) common/net.c $(ALL_LDFLAGS) $(ALL_LDLIBS)
-endif
+# Grading (scripts/grade): each test of the lab's suite alone, in a sandbox
+# (scripts/sandbox-exec), scored with tests/lab_NN.rubric.  test-lab is the
+# same grader, so that a student sees the points before handing in; it
+# exits 1 unless every test passed.  GRADE_FLAGS: more of the grader's
+# options (scripts/grade --help).
+check_lab = if [ -z "$(LAB)" ] || [ -z "$(2)" ]; then \
+	    echo "usage: make $(1) LAB=NN $(3)=path" >&2; exit 2; fi; \
+	if [ ! -f tests/lab_$(LAB).c ]; then \
+	    echo "make $(1): no lab $(LAB); the labs are:" \
+	        $(patsubst tests/lab_%.c,%,$(LAB_TEST_SRCS)) >&2; exit 2; fi; \
+	if [ ! -e "$(2)" ]; then \
+	    echo "make $(1): $(2): no such file" >&2; exit 2; fi
 
 test-lab:
-	@if [ -z "$(LAB)" ] || [ -z "$(SRC)" ]; then \
-	    echo "usage: make test-lab LAB=NN SRC=path/to/program.c" >&2; \
-	    exit 2; fi
-	@if [ ! -f tests/lab_$(LAB).c ]; then \
-	    echo "make test-lab: no lab $(LAB); the labs are:" \
-	        $(patsubst tests/lab_%.c,%,$(LAB_TEST_SRCS)) >&2; exit 2; fi
-	@if [ ! -f "$(SRC)" ]; then \
-	    echo "make test-lab: $(SRC): no such file" >&2; exit 2; fi
-	@$(MAKE) --no-print-directory $(PROGS) $(MINE) $(BUILD)/tests/lab_$(LAB)
-	@BUILD=$(BUILD) LABEL="lab $(LAB)" UDPLAB_SUITES=lab_$(LAB) \
-	    UDPLAB_SANITIZED=$(SANITIZE) \
-	    UDPLAB_PROGRAM=$(MINE) \
-	    UDPLAB_TIME_FACTOR=$(if $(SANITIZE),3,$(TIME_FACTOR)) \
-	    ./scripts/run-suites
+	@$(call check_lab,test-lab,$(SRC),SRC)
+	@$(MAKE) --no-print-directory $(PROGS) $(BUILD)/tests/lab_$(LAB)
+	@./scripts/grade --build $(BUILD) --strict \
+	    --out $(BUILD)/mine/lab_$(LAB) $(GRADE_FLAGS) $(LAB) "$(SRC)"
+
+grade:
+	@$(call check_lab,grade,$(SUB),SUB)
+	@$(MAKE) --no-print-directory $(PROGS) $(BUILD)/tests/lab_$(LAB)
+	@./scripts/grade --build $(BUILD) --extra-dir $(EXTRA_TESTS) \
+	    $(GRADE_FLAGS) $(LAB) "$(SUB)"
+
+rubric:
+	@if [ ! -f "tests/lab_$(LAB).c" ]; then \
+	    echo "usage: make rubric LAB=NN (the labs are:" \
+	        $(patsubst tests/lab_%.c,%,$(LAB_TEST_SRCS))")" >&2; exit 2; fi
+	@$(MAKE) --no-print-directory -s $(BUILD)/tests/lab_$(LAB)
+	@./scripts/grade --build $(BUILD) --extra-dir $(EXTRA_TESTS) \
+	    --update-rubric $(LAB)
 
 # ---------------------------------------------------------------------------
 # Setup: install what is missing from Debian's packages (needs root or sudo).

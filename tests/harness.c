@@ -421,7 +421,11 @@ h_spawn(char *const argv[], const struct h_opts *o)
 	cr_assert(p != NULL, "calloc");
 	p->keep = o->keep > 0 ? o->keep : output_cap();
 	p->sandboxed = in_sandbox(argv[0]);
-	snprintf(p->name, sizeof(p->name), "%s", argv[0]);
+	/* A graded program's path is the grader's business: its name is
+	 * what the student knows. */
+	snprintf(p->name, sizeof(p->name), "%s", p->sandboxed &&
+	    strrchr(argv[0], '/') != NULL ? strrchr(argv[0], '/') + 1 :
+	    argv[0]);
 	pthread_mutex_init(&p->lock, NULL);
 	{
 		/* Deadlines are on the monotonic clock; so must the waits
