@@ -157,8 +157,8 @@ $(BUILD)/obj/extra/%.o: $(EXTRA_TESTS)/%.c
 	$(CC) $(ALL_CPPFLAGS) -Itests $(TEST_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/lab_%: $(BUILD)/obj/tests/lab_%.o $(HARNESS_OBJ) \
-    $$(patsubst $(EXTRA_TESTS)/%.c,$(BUILD)/obj/extra/%.o,$$(wildcard \
-    $(EXTRA_TESTS)/lab_$$*.extra.c))
+    $$(if $$(wildcard $(EXTRA_TESTS)/lab_$$*.extra.c),$\
+    $(BUILD)/obj/extra/lab_$$*.extra.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 

@@ -1,0 +1,6 @@
+/* Hostile, or only unlucky: a syntax error. */
+int
+main(void)
+{
+	return 0
+}
