@@ -94,7 +94,7 @@ TEST_RUNNERS := $(BUILD)/tests/lessons $(BUILD)/tests/floods \
 
 .PHONY: all tests wrong demo check check-one test-lab grade rubric bench \
         bench-smoke \
-        handouts check-handouts fuzz deps-build deps-test deps-bench \
+        handouts check-handouts fuzz deps-build deps-test deps-grade deps-bench \
         deps-handouts clean
 .DEFAULT_GOAL := all
 # A recipe that fails leaves no half-made target to pass for a made one.
@@ -182,13 +182,13 @@ check_lab = if [ -z "$(LAB)" ] || [ -z "$(2)" ]; then \
 	if [ ! -e "$(2)" ]; then \
 	    echo "make $(1): $(2): no such file" >&2; exit 2; fi
 
-test-lab:
+test-lab: deps-grade
 	@$(call check_lab,test-lab,$(SRC),SRC)
 	@$(MAKE) --no-print-directory $(PROGS) $(BUILD)/tests/lab_$(LAB)
 	@./scripts/grade --build $(BUILD) --strict \
 	    --out $(BUILD)/mine/lab_$(LAB) $(GRADE_FLAGS) $(LAB) "$(SRC)"
 
-grade:
+grade: deps-grade
 	@$(call check_lab,grade,$(SUB),SUB)
 	@$(MAKE) --no-print-directory $(PROGS) $(BUILD)/tests/lab_$(LAB)
 	@./scripts/grade --build $(BUILD) --extra-dir $(EXTRA_TESTS) \
@@ -210,6 +210,9 @@ deps-build:
 
 deps-test:
 	@./scripts/install-deps test
+
+deps-grade:
+	@./scripts/install-deps grade
 
 deps-bench:
 	@./scripts/install-deps bench
@@ -368,8 +371,10 @@ fuzz: deps-test
 	        $(BUILD)/fuzz/$$t.log) runs in $(FUZZ_TIME) s, no failure"; \
 	done
 
-# The whole suite, with both compilers, sanitizers and valgrind.  The
-# builds use every core (the tests that follow are one recipe, alone).
+# The whole suite, with both compilers, sanitizers and valgrind; and the
+# grader's own tests (scripts/check-grader), on the first compiler's plain
+# build, where they grade the reference solutions in place of run-suites.
+# The builds use every core (the tests that follow are one recipe, alone).
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 # JOBS is Criterion's parallelism; TIME_FACTOR stretches every deadline.
 COMPILERS ?= gcc clang
@@ -378,7 +383,9 @@ check: deps-test
 	@wrong=1; for cc in $(COMPILERS); do \
 	  $(MAKE) --no-print-directory -j$(NPROC) check-one CC=$$cc \
 	      BUILD=build/check-$$cc LABEL="$$cc" WRONG=$$wrong \
-	      SOAK=$$wrong || exit 1; \
+	      SOAK=$$wrong GRADED=$$wrong || exit 1; \
+	  if [ -n "$$wrong" ]; then \
+	      ./scripts/check-grader build/check-$$cc || exit 1; fi; \
 	  wrong=; \
 	  $(MAKE) --no-print-directory -j$(NPROC) check-one CC=$$cc \
 	      SANITIZE=1 \
@@ -395,6 +402,7 @@ check-one: tests $(if $(WRONG),wrong)
 	@BUILD=$(BUILD) LABEL="$(LABEL)" UDPLAB_TIME_FACTOR=$(TIME_FACTOR) \
 	    UDPLAB_VALGRIND=$(VALGRIND) UDPLAB_WRONG=$(WRONG) \
 	    UDPLAB_SANITIZED=$(SANITIZE) UDPLAB_SOAK=$(SOAK) \
+	    UDPLAB_GRADED=$(GRADED) \
 	    UDPLAB_PROGRAM= UDPLAB_SUITES= \
 	    UDPLAB_SOLUTIONS="$(SOLUTION_SRCS)" ./scripts/run-suites
 
