@@ -99,6 +99,9 @@ TEST_RUNNERS := $(BUILD)/tests/lessons $(BUILD)/tests/floods \
 .DEFAULT_GOAL := all
 # A recipe that fails leaves no half-made target to pass for a made one.
 .DELETE_ON_ERROR:
+# No object file is thrown away as intermediate: the next make would
+# compile it again.
+.SECONDARY:
 
 all: $(PROGS)
 ifneq ($(OTHER_SRCS),)
@@ -184,13 +187,13 @@ check_lab = if [ -z "$(LAB)" ] || [ -z "$(2)" ]; then \
 
 test-lab: deps-grade
 	@$(call check_lab,test-lab,$(SRC),SRC)
-	@$(MAKE) --no-print-directory $(PROGS) $(BUILD)/tests/lab_$(LAB)
+	@$(MAKE) --no-print-directory -s $(PROGS) $(BUILD)/tests/lab_$(LAB)
 	@./scripts/grade --build $(BUILD) --strict \
 	    --out $(BUILD)/mine/lab_$(LAB) $(GRADE_FLAGS) $(LAB) "$(SRC)"
 
 grade: deps-grade
 	@$(call check_lab,grade,$(SUB),SUB)
-	@$(MAKE) --no-print-directory $(PROGS) $(BUILD)/tests/lab_$(LAB)
+	@$(MAKE) --no-print-directory -s $(PROGS) $(BUILD)/tests/lab_$(LAB)
 	@./scripts/grade --build $(BUILD) --extra-dir $(EXTRA_TESTS) \
 	    $(GRADE_FLAGS) $(LAB) "$(SUB)"
 
