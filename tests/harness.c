@@ -1518,6 +1518,17 @@ h_skip(const char *test, const char *why)
 }
 
 void
+h_too_slow(const char *test, const char *why)
+{
+	/* A graded program could slow itself down to turn a failure into a
+	 * skip, whose points leave the total: when graded, it fails. */
+	if (getenv("UDPLAB_SANDBOX") != NULL && *getenv("UDPLAB_SANDBOX"))
+		cr_assert_fail("%s; when graded, that is a failure: a program "
+		    "this slow to answer loses the test", why);
+	h_skip(test, why);
+}
+
+void
 h_wait_asleep(struct h_proc *p)
 {
 	long deadline = h_now_ms() + h_ms(2000);

@@ -143,6 +143,9 @@ const char *h_ending(struct h_proc *p);
 
 /* Skip the test, saying why where run-suites shows it ("skipped: ..."). */
 void h_skip(const char *test, const char *why);
+/* The same for a test that could not finish in time, which may be the
+ * program's doing: when graded (UDPLAB_SANDBOX), a failure instead. */
+void h_too_slow(const char *test, const char *why);
 /*
  * Run this same runner again, with --filter filter, inside a user and
  * network namespace of its own (unshare -rn) whose loopback is up, after

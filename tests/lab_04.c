@@ -622,7 +622,7 @@ Test(safe_echo, remembers_at_most_1024_sources)
 			break;
 		h_stop(srv, SIGTERM);
 		if (try == 3)
-			h_skip("safe_echo::remembers_at_most_1024_sources",
+			h_too_slow("safe_echo::remembers_at_most_1024_sources",
 			    "it needs a fast enough machine: three tries to "
 			    "fill the table each took longer than a bucket "
 			    "takes to refill");
@@ -1002,7 +1002,7 @@ Test(safe_echo, half_a_token_is_not_enough)
 	first = h_now_ms();
 	quiet(fd, 500);
 	if (h_now_ms() - first > 900)
-		h_skip("safe_echo::half_a_token_is_not_enough", "it needs a "
+		h_too_slow("safe_echo::half_a_token_is_not_enough", "it needs a "
 		    "datagram within a second of the last, and this machine "
 		    "took longer");
 	o = exchange(srv, "127.0.0.1", port, fd, "127.0.0.1", "two", 3,
@@ -1144,7 +1144,7 @@ Test(safe_echo, a_wall_clock_set_forward_does_not_refill_the_bucket)
 		h_stop(srv, SIGTERM);
 		close(fd);
 		if (try == 3)
-			h_skip("safe_echo::a_wall_clock_set_forward_does_not_"
+			h_too_slow("safe_echo::a_wall_clock_set_forward_does_not_"
 			    "refill_the_bucket", "it needs a fast enough "
 			    "machine: three tries each took longer than a "
 			    "token takes to come back");

@@ -1,6 +1,6 @@
 /* Hostile: looks for the reference solution upwards from its folder and
- * from every path in its environment, and copies what it finds into its
- * own folder (leak.txt), where a careless grader might show it. */
+ * from every path in its environment, and copies what it finds to stderr,
+ * where the grade shows it (and to leak.txt in its folder). */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,7 +24,10 @@ try(const char *dir)
 			fputs(line, out);
 		fclose(out);
 	}
-	fprintf(stderr, "LEAKED %s\n", path);
+	fprintf(stderr, "LEAKED %s: ", path);
+	rewind(in);
+	if (fgets(line, sizeof(line), in) != NULL)
+		fputs(line, stderr);
 	fclose(in);
 	found = 1;
 }
@@ -33,7 +36,6 @@ int
 main(void)
 {
 	char dir[4096] = ".";
-	FILE *log;
 
 	for (int up = 0; up < 12; up++) {
 		try(dir);
@@ -51,9 +53,6 @@ main(void)
 		    *slash = '\0')
 			try(*path ? path : "/");
 	}
-	if ((log = fopen("searched.txt", "w")) != NULL) {
-		fprintf(log, "searched, found %s\n", found ? "it" : "nothing");
-		fclose(log);
-	}
+	fprintf(stderr, "searched, found %s\n", found ? "it" : "nothing");
 	return 0;
 }
