@@ -68,6 +68,10 @@ TOOL_SRCS := tools/relay.c
 # The benchmark's own programs (bench/run drives them and the peers).
 BENCH_SRCS := bench/loadgen.c bench/bare-echo.c bench/batch-echo.c
 PROG_SRCS := $(LESSON_SRCS) $(SOLUTION_SRCS) $(TOOL_SRCS) $(BENCH_SRCS)
+# What grading needs: the lessons and the relay, which the lab suites run
+# beside the program under test, and the runners.
+GRADER_PROGS := $(addprefix $(BUILD)/,$(basename $(notdir \
+    $(LESSON_SRCS) $(TOOL_SRCS))))
 PROGS := $(addprefix $(BUILD)/,$(basename $(notdir $(PROG_SRCS))))
 # Any other .c file in a lesson folder (a student's), named in a note at
 # the end of "make".
@@ -92,7 +96,8 @@ EXTRA_TESTS ?= tests
 TEST_RUNNERS := $(BUILD)/tests/lessons $(BUILD)/tests/floods \
                 $(patsubst tests/%.c,$(BUILD)/tests/%,$(LAB_TEST_SRCS))
 
-.PHONY: all tests wrong demo check check-one test-lab grade rubric bench \
+.PHONY: all tests wrong demo check check-one test-lab grade rubric grader \
+        gradescope bench \
         bench-smoke \
         handouts check-handouts fuzz deps-build deps-test deps-grade deps-bench \
         deps-handouts clean
@@ -187,15 +192,45 @@ check_lab = if [ -z "$(LAB)" ] || [ -z "$(2)" ]; then \
 
 test-lab: deps-grade
 	@$(call check_lab,test-lab,$(SRC),SRC)
-	@$(MAKE) --no-print-directory -s $(PROGS) $(BUILD)/tests/lab_$(LAB)
+	@$(MAKE) --no-print-directory -s $(GRADER_PROGS) $(BUILD)/tests/lab_$(LAB)
 	@./scripts/grade --build $(BUILD) --strict \
 	    --out $(BUILD)/mine/lab_$(LAB) $(GRADE_FLAGS) $(LAB) "$(SRC)"
 
 grade: deps-grade
 	@$(call check_lab,grade,$(SUB),SUB)
-	@$(MAKE) --no-print-directory -s $(PROGS) $(BUILD)/tests/lab_$(LAB)
+	@$(MAKE) --no-print-directory -s $(GRADER_PROGS) $(BUILD)/tests/lab_$(LAB)
 	@./scripts/grade --build $(BUILD) --extra-dir $(EXTRA_TESTS) \
 	    $(GRADE_FLAGS) $(LAB) "$(SUB)"
+
+# The programs and runners grading needs, and nothing else: what a
+# grading machine builds (the Gradescope autograder's setup.sh).
+grader: $(GRADER_PROGS) $(patsubst tests/%.c,$(BUILD)/tests/%,$(LAB_TEST_SRCS))
+
+# Gradescope's autograder for lab LAB: a zip of what grading needs (not
+# solutions/, not tests/wrong/), setup.sh and run_autograder (autograder/).
+GRADESCOPE_FILES = Makefile common lessons tools tests/harness.c \
+    tests/harness.h tests/lab_$(LAB).c tests/lab_$(LAB).rubric \
+    $(wildcard $(EXTRA_TESTS)/lab_$(LAB).extra.c \
+    $(EXTRA_TESTS)/lab_$(LAB).extra.rubric) scripts/grade \
+    scripts/sandbox-exec scripts/report scripts/install-deps
+gradescope:
+	@if [ ! -f "tests/lab_$(LAB).c" ]; then \
+	    echo "usage: make gradescope LAB=NN (the labs are:" \
+	        $(patsubst tests/lab_%.c,%,$(LAB_TEST_SRCS))")" >&2; exit 2; fi
+	@rm -rf $(BUILD)/gradescope/lab_$(LAB)
+	@mkdir -p $(BUILD)/gradescope/lab_$(LAB)/tests
+	@tar -cf - $(filter-out $(wildcard $(EXTRA_TESTS)/*),$(GRADESCOPE_FILES)) \
+	    | tar -xf - -C $(BUILD)/gradescope/lab_$(LAB)
+	@for f in $(filter $(wildcard $(EXTRA_TESTS)/*),$(GRADESCOPE_FILES)); \
+	    do cp "$$f" $(BUILD)/gradescope/lab_$(LAB)/tests/; done
+	@cp autograder/setup.sh autograder/run_autograder \
+	    autograder/prairielearn-run \
+	    $(BUILD)/gradescope/lab_$(LAB)/
+	@echo $(LAB) >$(BUILD)/gradescope/lab_$(LAB)/udplab-lab
+	@rm -f $(BUILD)/gradescope/lab_$(LAB).zip
+	@cd $(BUILD)/gradescope/lab_$(LAB) && python3 -m zipfile -c \
+	    ../lab_$(LAB).zip *
+	@echo "make gradescope: $(BUILD)/gradescope/lab_$(LAB).zip"
 
 rubric:
 	@if [ ! -f "tests/lab_$(LAB).c" ]; then \

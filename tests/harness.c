@@ -1563,7 +1563,8 @@ h_in_netns(void)
 
 /*
  * What the runner inside the namespace said of its failures, without
- * Criterion's frame: the messages, and the skips with their reasons.
+ * Criterion's frame: the messages, the names of the tests that failed,
+ * and the skips with their reasons.
  */
 static const char *
 inner_failures(struct h_proc *p)
@@ -1581,8 +1582,9 @@ inner_failures(struct h_proc *p)
 		if (strncmp(line, "[----]   ", 9) == 0) {
 			msg = line + 9;	/* a message line */
 			skip = 9;
-		} else if (strncmp(line, "skipped: ", 9) == 0) {
-			msg = line;	/* a test there could not run */
+		} else if (strncmp(line, "[FAIL] ", 7) == 0 ||
+		    strncmp(line, "skipped: ", 9) == 0) {
+			msg = line;	/* which test failed there, or skipped */
 		}
 		if (msg != NULL && n > (size_t)skip) {
 			int w = snprintf(text + len, sizeof(text) - len,
