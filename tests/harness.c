@@ -1483,6 +1483,9 @@ h_ending(struct h_proc *p)
 			lines++;
 	if (lines == 4)
 		tail++;
+	/* And no more than its last 700 bytes: a line can be long. */
+	if (strlen(tail) > 700)
+		tail = err + strlen(err) - 700;
 	if (!p->reaped)
 		len = snprintf(text, sizeof(text), "it is still running");
 	else if (p->sandboxed && WIFEXITED(p->status) &&
