@@ -96,7 +96,7 @@ EXTRA_TESTS ?= tests
 TEST_RUNNERS := $(BUILD)/tests/lessons $(BUILD)/tests/floods \
                 $(patsubst tests/%.c,$(BUILD)/tests/%,$(LAB_TEST_SRCS))
 
-.PHONY: all tests wrong demo check check-one test-lab grade rubric grader \
+.PHONY: all tests wrong demo check check-one test-lab grade grade-all rubric grader \
         gradescope bench \
         bench-smoke \
         handouts check-handouts fuzz deps-build deps-test deps-grade deps-bench \
@@ -231,6 +231,17 @@ gradescope:
 	@cd $(BUILD)/gradescope/lab_$(LAB) && python3 -m zipfile -c \
 	    ../lab_$(LAB).zip *
 	@echo "make gradescope: $(BUILD)/gradescope/lab_$(LAB).zip"
+
+# A whole class (scripts/grade-all): every submission in SUBS, graded in
+# parallel with GNU parallel; a rerun resumes; STUDENT=NAME regrades one.
+grade-all: deps-grade
+	@if [ ! -f "tests/lab_$(LAB).c" ] || [ ! -d "$(SUBS)" ]; then \
+	    echo "usage: make grade-all LAB=NN SUBS=folder [STUDENT=name]" >&2; \
+	    exit 2; fi
+	@$(MAKE) --no-print-directory -s $(GRADER_PROGS) $(BUILD)/tests/lab_$(LAB)
+	@./scripts/grade-all --build $(BUILD) $(if $(STUDENT),--student \
+	    "$(STUDENT)") $(if $(GRADE_FLAGS),--grade-flags "$(GRADE_FLAGS)") \
+	    $(LAB) "$(SUBS)"
 
 rubric:
 	@if [ ! -f "tests/lab_$(LAB).c" ]; then \
