@@ -59,14 +59,16 @@ LESSON_SRCS := lessons/01-bare-server/bare-server.c \
                lessons/04-echo-server/echo-server.c \
                lessons/05-echo-client/echo-client.c \
                lessons/06-stopping-cleanly/counting-echo.c
-SOLUTION_SRCS := solutions/01-bare-server/hexdump-server.c \
+# A student's copy (make starter) has no solutions/ and no bench/: what is
+# not there is not built.
+SOLUTION_SRCS := $(wildcard solutions/01-bare-server/hexdump-server.c \
                  solutions/02-fixed-reply/daytime-server.c \
                  solutions/03-client/checked-client.c \
                  solutions/04-echo-server/safe-echo.c \
-                 solutions/05-echo-client/pinger.c
+                 solutions/05-echo-client/pinger.c)
 TOOL_SRCS := tools/relay.c
 # The benchmark's own programs (bench/run drives them and the peers).
-BENCH_SRCS := bench/loadgen.c bench/bare-echo.c bench/batch-echo.c
+BENCH_SRCS := $(wildcard bench/loadgen.c bench/bare-echo.c bench/batch-echo.c)
 PROG_SRCS := $(LESSON_SRCS) $(SOLUTION_SRCS) $(TOOL_SRCS) $(BENCH_SRCS)
 # What grading needs: the lessons and the relay, which the lab suites run
 # beside the program under test, and the runners.
@@ -97,7 +99,7 @@ TEST_RUNNERS := $(BUILD)/tests/lessons $(BUILD)/tests/floods \
                 $(patsubst tests/%.c,$(BUILD)/tests/%,$(LAB_TEST_SRCS))
 
 .PHONY: all tests wrong demo check check-one test-lab grade grade-all rubric grader \
-        gradescope bench \
+        gradescope starter bench \
         bench-smoke \
         handouts check-handouts fuzz deps-build deps-test deps-grade deps-bench \
         deps-handouts clean
@@ -242,6 +244,24 @@ grade-all: deps-grade
 	@./scripts/grade-all --build $(BUILD) $(if $(STUDENT),--student \
 	    "$(STUDENT)") $(if $(GRADE_FLAGS),--grade-flags "$(GRADE_FLAGS)") \
 	    $(LAB) "$(SUBS)"
+
+# What a class gets, the template of a course repository: the lessons,
+# common/, the LAB.md files, the suites and the harness, this Makefile, the
+# grader, a student's README and a GitHub Actions workflow that grades each
+# push.  Not solutions/, tests/wrong/, the rubrics or hidden tests.
+STARTER := $(BUILD)/starter
+STARTER_FILES := Makefile common lessons tools tests/harness.c \
+    tests/harness.h $(LESSON_TEST_SRCS) tests/floods.c $(LAB_TEST_SRCS) \
+    tests/slides scripts/grade scripts/sandbox-exec scripts/report \
+    scripts/install-deps scripts/run-suites scripts/demo
+starter:
+	@rm -rf $(STARTER)
+	@mkdir -p $(STARTER)/.github/workflows
+	@tar -cf - $(STARTER_FILES) | tar -xf - -C $(STARTER)
+	@cp autograder/starter-README.md $(STARTER)/README.md
+	@cp autograder/grade.yml $(STARTER)/.github/workflows/grade.yml
+	@printf 'build/\n' >$(STARTER)/.gitignore
+	@echo "make starter: $(STARTER) (copy it into the course's repository)"
 
 rubric:
 	@if [ ! -f "tests/lab_$(LAB).c" ]; then \
