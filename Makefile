@@ -99,7 +99,7 @@ TEST_RUNNERS := $(BUILD)/tests/lessons $(BUILD)/tests/floods \
                 $(patsubst tests/%.c,$(BUILD)/tests/%,$(LAB_TEST_SRCS))
 
 .PHONY: all tests wrong demo check check-one test-lab grade grade-all rubric grader \
-        gradescope starter bench \
+        gradescope starter bench bench-grade \
         bench-smoke \
         handouts check-handouts fuzz deps-build deps-test deps-grade deps-bench \
         deps-handouts clean
@@ -300,6 +300,13 @@ demo: deps-build
 bench: deps-bench
 	@$(MAKE) --no-print-directory all
 	@./bench/run $(BUILD)
+
+# Grading a class, timed (bench/grade): N lab-05 submissions (200) graded
+# in the sandbox, beside the same suites run bare, in one run.
+BENCH_GRADE_N ?= 200
+bench-grade: deps-grade
+	@$(MAKE) --no-print-directory -s grader
+	@./bench/grade $(BUILD) $(BENCH_GRADE_N)
 
 bench-smoke: deps-bench
 	@$(MAKE) --no-print-directory all
