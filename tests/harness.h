@@ -12,6 +12,8 @@
  *   UDPLAB_TIME_FACTOR  multiplies every deadline (default 1)
  *   UDPLAB_VALGRIND=1   run udplab programs under valgrind
  *   UDPLAB_SANITIZED=1  the programs are built with ASan+UBSan
+ *   UDPLAB_TEST         SUITE/NAME: run that test alone, as --filter
+ *                       SUITE/NAME does, but cheaply (the suites' main)
  */
 #ifndef UDPLAB_HARNESS_H
 #define UDPLAB_HARNESS_H
