@@ -1226,6 +1226,27 @@ h_udp_recv(int fd, void *buf, size_t cap, long ms,
 	}
 }
 
+ssize_t
+h_udp_recv_while(struct h_proc *p, int fd, void *buf, size_t cap, long ms,
+    struct sockaddr_storage *from)
+{
+	long deadline = h_now_ms() + ms;
+
+	/* Waited for in slices of 20 ms, between which we look whether p
+	 * has ended: a crash is seen at once, not after the whole wait. */
+	for (;;) {
+		long left = ms_until_ms(deadline);
+		ssize_t n = h_udp_recv(fd, buf, cap, left < 20 ? left : 20,
+		    from);
+
+		if (n != -1 || left <= 20)
+			return n;
+		if (h_wait(p, 0) != -1)
+			/* Ended: what it sent before its end is there now. */
+			return h_udp_recv(fd, buf, cap, 0, from);
+	}
+}
+
 /* ---------------------------------------------------------------------- */
 /* Floods. */
 

@@ -209,6 +209,13 @@ void h_udp_send(int fd, const char *host, uint16_t port, const void *buf,
 /* A datagram within ms: its length, or -1 on timeout.  from may be NULL. */
 ssize_t h_udp_recv(int fd, void *buf, size_t cap, long ms,
     struct sockaddr_storage *from);
+/*
+ * The same, for a datagram that p sends straight to fd: -1 as soon as p
+ * has ended with nothing left to read (no more can come), so that the test
+ * can say how it ended (h_ending) rather than wait out ms for nothing.
+ */
+ssize_t h_udp_recv_while(struct h_proc *p, int fd, void *buf, size_t cap,
+    long ms, struct sockaddr_storage *from);
 /* host (numeric) and port as a socket address; returns its length. */
 socklen_t h_sockaddr(const char *host, uint16_t port,
     struct sockaddr_storage *ss);

@@ -593,14 +593,17 @@ take_ping(const unsigned char *buf, ssize_t n,
 	    " (its bytes are the wrong way round: host byte order?)" : "");
 }
 
-/* The pinger's next ping, which must come within ms and be ping seq. */
+/* The next ping of pinger p, which must come within ms and be ping seq. */
 static void
-get_ping(int srv, long ms, unsigned long seq, struct wire *w)
+get_ping(struct h_proc *p, int srv, long ms, unsigned long seq,
+    struct wire *w)
 {
 	static unsigned char buf[NET_MAX_DATAGRAM];
 	struct sockaddr_storage from;
-	ssize_t n = h_udp_recv(srv, buf, sizeof(buf), ms, &from);
+	ssize_t n = h_udp_recv_while(p, srv, buf, sizeof(buf), ms, &from);
 
+	cr_assert(n != -1 || h_wait(p, 0) == -1, "the pinger ended before "
+	    "ping %lu (seq=%lu) came: %s", seq, seq, h_ending(p));
 	cr_assert(n != -1, "waited %ld ms for ping %lu (seq=%lu), none came",
 	    ms, seq, seq);
 	take_ping(buf, n, &from, seq, w);
@@ -667,7 +670,7 @@ Test(pinger, sends_12_byte_pings_with_seq_and_monotonic_time_big_endian)
 		struct wire w;
 		uint64_t after;
 
-		get_ping(srv, h_ms(3000), k, &w);
+		get_ping(p, srv, h_ms(3000), k, &w);
 		after = mono_ns();
 		if (k == 0)
 			first_port = w.port;
@@ -700,16 +703,16 @@ Test(pinger, sends_a_ping_every_interval_whether_or_not_answered)
 	long gap;
 
 	/* Ping 0 answered at once, ping 1 not until ping 2 has come. */
-	get_ping(srv, h_ms(3000), 0, &w[0]);
+	get_ping(p, srv, h_ms(3000), 0, &w[0]);
 	answer(srv, "::1", &w[0]);
-	get_ping(srv, h_ms(3000), 1, &w[1]);
+	get_ping(p, srv, h_ms(3000), 1, &w[1]);
 	gap = w[1].at - w[0].at;
 	cr_assert(gap >= 150, "with -i 200, ping 1 came %ld ms after ping 0: "
 	    "pings go out every INTERVAL_MS, not as soon as the last reply "
 	    "comes", gap);
 	cr_assert(gap <= 200 + h_ms(150), "with -i 200, ping 1 came %ld ms "
 	    "after ping 0", gap);
-	get_ping(srv, h_ms(3000), 2, &w[2]);
+	get_ping(p, srv, h_ms(3000), 2, &w[2]);
 	gap = w[2].at - w[1].at;
 	cr_assert(gap >= 150 && gap <= 200 + h_ms(150), "with -i 200, ping 2 "
 	    "came %ld ms after ping 1, which was not answered yet: pings go "
@@ -737,7 +740,7 @@ Test(pinger, a_reply_held_back_by_the_server_shows_that_delay_as_its_rtt)
 	long held;
 	int i;
 
-	get_ping(srv, h_ms(3000), 0, &w);
+	get_ping(p, srv, h_ms(3000), 0, &w);
 	pause_ms(srv, 150);
 	held = h_now_ms() - w.at;
 	answer(srv, "127.0.0.1", &w);
@@ -774,7 +777,7 @@ Test(pinger, a_second_reply_to_a_ping_is_a_dup_not_a_fresh_reply)
 	for (unsigned long k = 0; k < 3; k++) {
 		struct wire w;
 
-		get_ping(srv, h_ms(3000), k, &w);
+		get_ping(p, srv, h_ms(3000), k, &w);
 		answer(srv, "127.0.0.1", &w);
 		if (k < 2)
 			answer(srv, "127.0.0.1", &w);
@@ -807,8 +810,8 @@ Test(pinger, replies_are_matched_by_seq_even_out_of_order)
 	struct run r;
 
 	/* Hold ping 0 until ping 1 has come, then answer 1 before 0. */
-	get_ping(srv, h_ms(3000), 0, &w0);
-	get_ping(srv, h_ms(3000), 1, &w1);
+	get_ping(p, srv, h_ms(3000), 0, &w0);
+	get_ping(p, srv, h_ms(3000), 1, &w1);
 	answer(srv, "127.0.0.1", &w1);
 	answer(srv, "127.0.0.1", &w0);
 	finish(p, h_ms(3000), &r);
@@ -846,8 +849,8 @@ Test(pinger, a_reply_after_its_timeout_is_late_not_received)
 	int l;
 
 	/* Ping 1 comes INTERVAL after ping 0, long after its TIMEOUT. */
-	get_ping(srv, h_ms(3000), 0, &w0);
-	get_ping(srv, h_ms(3000), 1, &w1);
+	get_ping(p, srv, h_ms(3000), 0, &w0);
+	get_ping(p, srv, h_ms(3000), 1, &w1);
 	answer(srv, "::1", &w0);
 	answer(srv, "::1", &w1);
 	finish(p, h_ms(3000), &r);
@@ -926,12 +929,12 @@ Test(pinger, a_second_reply_is_a_dup_even_after_the_timeout)
 	 * once ping 2 has come, after ping 1's timeout: (DUP!) all the same.
 	 * Pings 2 and 3, never answered, keep the pinger running meanwhile.
 	 */
-	get_ping(srv, h_ms(3000), 0, &w[0]);
-	get_ping(srv, h_ms(3000), 1, &w[1]);
+	get_ping(p, srv, h_ms(3000), 0, &w[0]);
+	get_ping(p, srv, h_ms(3000), 1, &w[1]);
 	answer(srv, "127.0.0.1", &w[1]);
 	answer(srv, "127.0.0.1", &w[0]);
 	answer(srv, "127.0.0.1", &w[0]);
-	get_ping(srv, h_ms(3000), 2, &w[2]);
+	get_ping(p, srv, h_ms(3000), 2, &w[2]);
 	answer(srv, "127.0.0.1", &w[1]);
 	finish(p, h_ms(5000), &r);
 
@@ -962,8 +965,8 @@ Test(pinger, exits_1_when_no_reply_came_in_time)
 	struct run r;
 
 	/* Ping 0 answered twice, after its timeout; nothing else. */
-	get_ping(srv, h_ms(3000), 0, &w[0]);
-	get_ping(srv, h_ms(3000), 1, &w[1]);
+	get_ping(p, srv, h_ms(3000), 0, &w[0]);
+	get_ping(p, srv, h_ms(3000), 1, &w[1]);
 	answer(srv, "::1", &w[0]);
 	answer(srv, "::1", &w[0]);
 	finish(p, h_ms(5000), &r);
@@ -993,7 +996,7 @@ Test(pinger, keeps_its_schedule_while_datagrams_arrive)
 	long gap;
 
 	/* Ping 0 answered at once; then a stray datagram every 50 ms. */
-	get_ping(srv, h_ms(3000), 0, &w0);
+	get_ping(p, srv, h_ms(3000), 0, &w0);
 	answer(srv, "127.0.0.1", &w0);
 	cr_assert(get_ping_among_strays(srv, stranger, "127.0.0.1", w0.port,
 	    limit, 1, &w1), "with -i 200, ping 1 had not come %ld ms after "
@@ -1028,7 +1031,7 @@ Test(pinger, prints_a_timeout_when_it_happens)
 	bool seen;
 	long at;
 
-	get_ping(srv, h_ms(3000), 0, &w);
+	get_ping(p, srv, h_ms(3000), 0, &w);
 	seen = h_stdout_has(p, "timeout for seq=0\n", wait);
 	at = h_now_ms() - w.at;
 	if (!seen) {
@@ -1037,7 +1040,7 @@ Test(pinger, prints_a_timeout_when_it_happens)
 		 * A line that waits for the next ping comes just after it;
 		 * a fully buffered one at exit, 200 ms after ping 1.
 		 */
-		get_ping(srv, interval + h_ms(1000), 1, &w);
+		get_ping(p, srv, interval + h_ms(1000), 1, &w);
 		seen = h_stdout_has(p, "timeout for seq=0\n", 100);
 		cr_assert(!seen, "with -t 200 and no reply, \"timeout for "
 		    "seq=0\" should be printed when the ping times out, 200 ms "
@@ -1053,7 +1056,7 @@ Test(pinger, prints_a_timeout_when_it_happens)
 	}
 	cr_assert(at >= 150, "\"timeout for seq=0\" came %ld ms after ping "
 	    "0, before its 200 ms timeout", at);
-	get_ping(srv, interval + h_ms(1000), 1, &w);
+	get_ping(p, srv, interval + h_ms(1000), 1, &w);
 	finish(p, h_ms(3000), &r);
 	check_lines(&r, want, 2, "nothing answered");
 	check_consistent(&r, 2);
@@ -1152,7 +1155,7 @@ Test(pinger, ignores_garbage_and_strangers_and_counts_them)
 	};
 	static const long bytes[] = { 5, 0, 16, 12, 12, 12 };
 
-	get_ping(srv, h_ms(3000), 0, &w);
+	get_ping(p, srv, h_ms(3000), 0, &w);
 	memcpy(longer, w.raw, PING_LEN);
 	memcpy(longer + PING_LEN, "more", 4);
 	memcpy(unknown, w.raw, PING_LEN);
@@ -1219,7 +1222,7 @@ Test(pinger, stray_datagrams_do_not_extend_the_timeout)
 	 * From a stranger every 50 ms, until it ends: 5 bytes, or 12 that
 	 * are no ping of its own.
 	 */
-	get_ping(srv, h_ms(3000), 0, &w);
+	get_ping(p, srv, h_ms(3000), 0, &w);
 	limit = w.at + 300 + h_ms(500);
 	for (int i = 0; status == -1 && h_now_ms() < limit; i++) {
 		if (i % 2 == 0)
@@ -1256,10 +1259,10 @@ Test(pinger, unanswered_pings_time_out_and_count_as_loss)
 	struct run r;
 
 	/* Answer seq=1 only: 2 of 3 lost, 66% rounded down. */
-	get_ping(srv, h_ms(3000), 0, &w);
-	get_ping(srv, h_ms(3000), 1, &w);
+	get_ping(p, srv, h_ms(3000), 0, &w);
+	get_ping(p, srv, h_ms(3000), 1, &w);
 	answer(srv, "127.0.0.1", &w);
-	get_ping(srv, h_ms(3000), 2, &w);
+	get_ping(p, srv, h_ms(3000), 2, &w);
 	finish(p, h_ms(3000), &r);
 
 	cr_assert(find(&r, TIMEOUT, 0, NULL) != -1 &&
@@ -1282,7 +1285,7 @@ Test(pinger, exits_1_when_nothing_answers)
 	struct run r;
 	long elapsed;
 
-	get_ping(srv, h_ms(3000), 0, &w);
+	get_ping(p, srv, h_ms(3000), 0, &w);
 	finish(p, h_ms(3000), &r);
 	elapsed = h_now_ms() - w.at;
 	cr_assert(r.status == 1, "nothing answered: the pinger should exit 1, "
@@ -1329,9 +1332,9 @@ Test(pinger, waits_1000_ms_between_pings_by_default)
 	struct wire w1;
 	struct run r;
 
-	get_ping(srv, h_ms(3000), 0, &w0);
+	get_ping(p, srv, h_ms(3000), 0, &w0);
 	answer(srv, "127.0.0.1", &w0);
-	get_ping(srv, h_ms(3000), 1, &w1);
+	get_ping(p, srv, h_ms(3000), 1, &w1);
 	answer(srv, "127.0.0.1", &w1);
 	cr_assert(w1.at - w0.at >= 900 && w1.at - w0.at <= 1000 + h_ms(300),
 	    "without -i, ping 1 should come 1000 ms after ping 0, it came "
@@ -1349,7 +1352,7 @@ Test(pinger, waits_1000_ms_for_a_reply_by_default)
 	struct run r;
 	long elapsed;
 
-	get_ping(srv, h_ms(3000), 0, &w);
+	get_ping(p, srv, h_ms(3000), 0, &w);
 	finish(p, h_ms(5000), &r);
 	elapsed = h_now_ms() - w.at;
 	cr_assert(elapsed >= 900 && elapsed <= 1000 + h_ms(500), "without -t "
@@ -1638,7 +1641,7 @@ Test(pinger, a_failed_write_to_stdout_exits_1)
 	p = h_spawn((char *[]){ "sh", "-c", "exec \"$0\" \"$@\" >/dev/full",
 	    (char *)h_lab_program(), "-c", "1", "-t", timeout, "127.0.0.1",
 	    port, NULL }, &(struct h_opts){ .wrap = false });
-	get_ping(srv, h_ms(3000), 0, &w);
+	get_ping(p, srv, h_ms(3000), 0, &w);
 	answer(srv, "127.0.0.1", &w);
 	status = h_wait(p, h_ms(5000));
 	cr_assert(status != -1, "ping 0 was answered at once, but the pinger "
@@ -1700,7 +1703,7 @@ Test(pinger, stops_on_sigint_with_the_summary_of_the_pings_sent)
 
 	/* Pings 0 and 1 answered, ping 2 still waiting at Ctrl-C. */
 	for (unsigned long k = 0; k < 3; k++) {
-		get_ping(srv, h_ms(3000), k, &w);
+		get_ping(p, srv, h_ms(3000), k, &w);
 		if (k < 2)
 			answer(srv, "127.0.0.1", &w);
 	}
@@ -1731,7 +1734,7 @@ Test(pinger, a_timeout_past_32_bits_of_nanoseconds_still_waits)
 	struct run r;
 
 	/* 4400 ms in 32 bits of ns wraps to about 105 ms. */
-	get_ping(srv, h_ms(3000), 0, &w);
+	get_ping(p, srv, h_ms(3000), 0, &w);
 	pause_ms(srv, 500);
 	answer(srv, "127.0.0.1", &w);
 	finish(p, h_ms(3000), &r);
@@ -1753,7 +1756,7 @@ Test(pinger, an_interval_past_32_bits_of_nanoseconds_is_kept)
 	struct run r;
 	ssize_t n;
 
-	get_ping(srv, h_ms(3000), 0, &w);
+	get_ping(p, srv, h_ms(3000), 0, &w);
 	n = h_udp_recv(srv, buf, sizeof(buf), 1000, NULL);
 	cr_assert(n == -1, "with -i 4400 ping 1 is due 4400 ms after ping 0, "
 	    "but a datagram came %ld ms after it: 4400 ms is 4.4e9 ns, past "
@@ -1818,16 +1821,18 @@ Test(pinger, keeps_its_schedule_over_a_long_run_without_drifting)
 	 * On a busy machine our socket may overflow and lose pings: each
 	 * is judged by the seq it carries, and ping 0, the first, gives T0.
 	 */
-	get_ping(srv, h_ms(3000), 0, &w);
+	get_ping(p, srv, h_ms(3000), 0, &w);
 	t0 = w.ns;
 	for (long k = 0; k < count - 1;) {
 		static unsigned char buf[NET_MAX_DATAGRAM];
 		struct sockaddr_storage from;
-		ssize_t n = h_udp_recv(srv, buf, sizeof(buf), h_ms(3000),
-		    &from);
+		ssize_t n = h_udp_recv_while(p, srv, buf, sizeof(buf),
+		    h_ms(3000), &from);
 		long seq;
 		uint64_t due;
 
+		cr_assert(n != -1 || h_wait(p, 0) == -1, "the pinger ended "
+		    "before ping %ld came: %s", k + 1, h_ending(p));
 		cr_assert(n != -1, "waited %ld ms for ping %ld, none came",
 		    h_ms(3000), k + 1);
 		seq = n == PING_LEN ? (long)get_be(buf, 4) : -1;
@@ -1878,7 +1883,7 @@ Test(pinger, catches_up_after_falling_behind_skipping_no_ping)
 	struct run r;
 
 	for (unsigned long k = 0; k < 3; k++) {
-		get_ping(srv, h_ms(3000), k, &w);
+		get_ping(p, srv, h_ms(3000), k, &w);
 		if (k == 0)
 			t0 = w.ns;
 	}
@@ -1943,14 +1948,14 @@ Test(pinger, a_datagram_read_after_a_timeout_comes_after_the_timeout_line)
 	 * datagram and the (late) reply waiting for it when it goes on.
 	 * Ping 1, due long after, keeps it running to read them.
 	 */
-	get_ping(srv, h_ms(3000), 0, &w);
+	get_ping(p, srv, h_ms(3000), 0, &w);
 	h_wait_asleep(p);
 	cr_assert(kill(h_pid(p), SIGSTOP) == 0, "kill: %s", strerror(errno));
 	pause_ms(srv, 300);
 	h_udp_send(stranger, "127.0.0.1", w.port, "stray", 5);
 	answer(srv, "127.0.0.1", &w);
 	cr_assert(kill(h_pid(p), SIGCONT) == 0, "kill: %s", strerror(errno));
-	get_ping(srv, h_ms(3000), 1, &w);
+	get_ping(p, srv, h_ms(3000), 1, &w);
 	answer(srv, "127.0.0.1", &w);
 	finish(p, h_ms(3000), &r);
 
@@ -1986,7 +1991,7 @@ Test(pinger, measures_rtts_on_the_monotonic_clock_when_the_wall_clock_jumps)
 	p = start_pinger("127.0.0.1", h_udp_port(srv), 1, -1, h_ms(3000));
 
 	/* The wall clock is set back an hour between ping and reply. */
-	get_ping(srv, h_ms(3000), 0, &w);
+	get_ping(p, srv, h_ms(3000), 0, &w);
 	h_move_wall_clock(clock, "-3600");
 	pause_ms(srv, 100);
 	held = h_now_ms() - w.at;
@@ -2020,10 +2025,10 @@ Test(pinger, sleeps_while_it_waits)
 	long t0;
 
 	/* 1100 ms until ping 1 is due, 1100 more until it times out. */
-	get_ping(srv, h_ms(3000), 0, &w);
+	get_ping(p, srv, h_ms(3000), 0, &w);
 	cpu0 = h_cpu_ms(p);
 	t0 = h_now_ms();
-	get_ping(srv, h_ms(3000), 1, &w);
+	get_ping(p, srv, h_ms(3000), 1, &w);
 	cr_assert(h_wait(p, h_ms(3000)) == 1, "nothing answered: the pinger "
 	    "should end 1100 ms after ping 1 and exit 1; %s", h_ending(p));
 	h_expect_sleeping(p, cpu0, t0, "waiting 1100 ms for a ping to be due "
@@ -2044,7 +2049,7 @@ expect_whole_length(const char *host, size_t longest)
 	struct wire w;
 	struct run r;
 
-	get_ping(srv, h_ms(3000), 0, &w);
+	get_ping(p, srv, h_ms(3000), 0, &w);
 	/* Copies of the ping, so that a cut one looks like a reply. */
 	for (size_t i = 0; i < sizeof(big); i++)
 		big[i] = w.raw[i % PING_LEN];
@@ -2102,7 +2107,7 @@ Test(pinger, a_copy_from_another_address_on_the_servers_port_is_ignored)
 	struct wire w;
 	struct run r;
 
-	get_ping(srv, h_ms(3000), 0, &w);
+	get_ping(p, srv, h_ms(3000), 0, &w);
 	h_udp_send(other, "127.0.0.1", w.port, w.raw, PING_LEN);
 	answer(srv, "127.0.0.1", &w);
 	finish(p, h_ms(3000), &r);
@@ -2149,7 +2154,7 @@ Test(pinger_netns, another_links_fe80_1_is_not_the_server)
 	port = h_udp_port(srv);
 	other = h_udp_open_port("fe80::1%w0", port);
 	p = start_pinger("fe80::1%v0", port, 1, -1, h_ms(3000));
-	get_ping(srv, h_ms(3000), 0, &w);
+	get_ping(p, srv, h_ms(3000), 0, &w);
 	h_udp_send(other, "fe80::1%w0", w.port, w.raw, PING_LEN);
 	answer(srv, "fe80::1%v0", &w);
 	finish(p, h_ms(3000), &r);
