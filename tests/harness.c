@@ -136,12 +136,13 @@ ms_until(const struct timespec *deadline)
 }
 
 /*
- * Each suite's main: Criterion's own (its doc/internal.rst, "Providing
- * your own main"), and UDPLAB_TEST.  The grader runs every test alone, a
- * run each.  --filter would do, but Criterion matches its pattern by
- * Brzozowski derivatives, copying what is left of the pattern at each
- * character of each test's name: some 25 ms of CPU a run, which is a
- * third of what grading a lab costs.  strcmp costs nothing.
+ * Each suite's main (this file is linked into every runner): Criterion's
+ * own (its doc/internal.rst, "Providing your own main"), and UDPLAB_TEST.
+ * The grader runs every test alone, a run each.  --filter would do, but
+ * Criterion matches its pattern by Brzozowski derivatives, copying what is
+ * left of the pattern at each character of each test's name: some 25 ms
+ * of CPU a run, which for lab 05's 39 tests was a third of a grading's
+ * CPU.  strcmp costs nothing.
  */
 int
 main(int argc, char *argv[])
@@ -165,12 +166,13 @@ main(int argc, char *argv[])
 			}
 		}
 		if (found == 0) {
-			fprintf(stderr, "UDPLAB_TEST=%s: no such test\n", only);
+			fprintf(stderr, "UDPLAB_TEST=%s: no such test (SUITE/"
+			    "NAME, exactly as --list shows it)\n", only);
 			criterion_finalize(tests);
 			return 2;
 		}
-		/* Not for the suites that a test runs in turn (h_rerun_in_
-		 * netns): they choose their own tests. */
+		/* Not for the runner that a test starts in turn
+		 * (h_rerun_in_netns): it chooses its own tests. */
 		unsetenv("UDPLAB_TEST");
 	}
 	if (criterion_handle_args(argc, argv, true))
@@ -345,10 +347,12 @@ find_program(const char *name, char *path, size_t cap)
  * named after it, and UDPLAB_SANDBOX_DEPTH to how many processes that
  * command keeps between us and the program (bubblewrap keeps two: itself
  * and the init of the program's PID namespace).  Only the program under
- * test goes in, and whatever runs it (a test's sh -c 'exec "$0" ...', the
- * floods' strace): we are root when graded, and so would a student's
- * program be, run by a tool of ours outside.  The tools a test runs beside
- * it stay out.
+ * test goes in, and whatever command runs it (a test's sh -c 'exec "$0"
+ * ...', the floods' strace): we are root when graded, and so would a
+ * student's program be, run by a tool of ours outside.  What is seen is
+ * the program's path as an argument of its own, as every test passes it;
+ * a path written inside an sh -c script would not be.  The tools a test
+ * runs beside the program stay out.
  */
 static bool
 graded(void)
@@ -361,7 +365,9 @@ graded(void)
 static bool
 in_sandbox(char *const argv[])
 {
-	for (int i = 0; graded() && argv[i] != NULL; i++)
+	if (!graded())
+		return false;
+	for (int i = 0; argv[i] != NULL; i++)
 		if (strcmp(argv[i], getenv("UDPLAB_PROGRAM")) == 0)
 			return true;
 	return false;
@@ -762,11 +768,14 @@ h_pid(struct h_proc *p)
 	while (p->target == 0) {
 		pid_t pid = p->pid;
 
+		pid_t child;
+
 		for (int i = 0; i < depth && pid != 0; i++)
 			pid = first_child(pid);
-		if (pid != 0 && !runs(pid, prog) && first_child(pid) != 0 &&
-		    runs(first_child(pid), prog))
-			pid = first_child(pid);
+		/* strace's child, when strace is what the sandbox runs. */
+		if (pid != 0 && !runs(pid, prog) &&
+		    (child = first_child(pid)) != 0 && runs(child, prog))
+			pid = child;
 		if (pid != 0 && runs(pid, prog))
 			p->target = pid;
 		else if (kill(p->pid, 0) == -1 || h_now_ms() > deadline)
@@ -1226,20 +1235,23 @@ h_udp_recv(int fd, void *buf, size_t cap, long ms,
 	}
 }
 
+/* How often h_udp_recv_while looks whether its program has ended. */
+#define ENDED_LOOK_MS 20
+
 ssize_t
 h_udp_recv_while(struct h_proc *p, int fd, void *buf, size_t cap, long ms,
     struct sockaddr_storage *from)
 {
 	long deadline = h_now_ms() + ms;
 
-	/* Waited for in slices of 20 ms, between which we look whether p
-	 * has ended: a crash is seen at once, not after the whole wait. */
+	/* Waited for in slices, between which we look whether p has ended:
+	 * a crash is seen at once, not after the whole wait. */
 	for (;;) {
 		long left = ms_until_ms(deadline);
-		ssize_t n = h_udp_recv(fd, buf, cap, left < 20 ? left : 20,
-		    from);
+		ssize_t n = h_udp_recv(fd, buf, cap, left < ENDED_LOOK_MS ?
+		    left : ENDED_LOOK_MS, from);
 
-		if (n != -1 || left <= 20)
+		if (n != -1 || left <= ENDED_LOOK_MS)
 			return n;
 		if (h_wait(p, 0) != -1)
 			/* Ended: what it sent before its end is there now. */
@@ -1322,6 +1334,8 @@ h_expect_flood_stop(char *const server_argv[])
 	/* In the sandbox, h_pid looks past strace itself. */
 	server = h_valgrind() || srv->sandboxed ? h_pid(srv) :
 	    tracee_of(h_pid(srv));
+	cr_assert(server != srv->pid || h_valgrind(), "%s did not start under "
+	    "strace within %ld ms", name, h_ms(5000));
 	ai = numeric_addr("127.0.0.1", port);
 	memcpy(&to, ai->ai_addr, ai->ai_addrlen);
 	tolen = ai->ai_addrlen;

@@ -12,8 +12,9 @@
  *   UDPLAB_TIME_FACTOR  multiplies every deadline (default 1)
  *   UDPLAB_VALGRIND=1   run udplab programs under valgrind
  *   UDPLAB_SANITIZED=1  the programs are built with ASan+UBSan
- *   UDPLAB_TEST         SUITE/NAME: run that test alone, as --filter
- *                       SUITE/NAME does, but cheaply (the suites' main)
+ *   UDPLAB_TEST         SUITE/NAME: run that one test alone, its exact
+ *                       name as --list shows it (no patterns, unlike
+ *                       --filter); exit 2 if the suite has no such test
  */
 #ifndef UDPLAB_HARNESS_H
 #define UDPLAB_HARNESS_H
@@ -210,9 +211,11 @@ void h_udp_send(int fd, const char *host, uint16_t port, const void *buf,
 ssize_t h_udp_recv(int fd, void *buf, size_t cap, long ms,
     struct sockaddr_storage *from);
 /*
- * The same, for a datagram that p sends straight to fd: -1 as soon as p
- * has ended with nothing left to read (no more can come), so that the test
- * can say how it ended (h_ending) rather than wait out ms for nothing.
+ * The same, for a datagram that only p sends, to fd itself (not through a
+ * relay, which may still hold one when p ends): -1 when none came within
+ * ms, or as soon as p has ended with none left to read, since no more can
+ * come.  h_wait(p, 0) != -1 then tells the two apart, and h_ending(p) says
+ * how p ended.
  */
 ssize_t h_udp_recv_while(struct h_proc *p, int fd, void *buf, size_t cap,
     long ms, struct sockaddr_storage *from);

@@ -3,8 +3,8 @@
  * escapes-LAB-MODE) that does nothing but say where it ran.  In the
  * sandbox its $HOME is the scratch folder, gone when it ends; run outside
  * (by a tool of a test's, as root) it has the grader's $HOME, where it
- * leaves a file that check-grader looks for.  Its exit status says nothing:
- * every test fails.
+ * leaves a file that check-grader looks for.  It always exits 1, so that
+ * no test passes: only where it ran matters.
  */
 #include <fcntl.h>
 #include <stdio.h>
