@@ -1437,14 +1437,17 @@ void
 h_expect_usage(char *const argv[], const char *usage, const char *why)
 {
 	struct h_proc *p = h_spawn(argv, &(struct h_opts){ .wrap = true });
-	int status = h_wait(p, h_ms(5000));
+	/* "At once" with room to spare; not more, since a test tries some
+	 * twenty command lines, and a program that takes them all for good
+	 * ones must not run the test past its limit. */
+	int status = h_wait(p, h_ms(2000));
 	const char *err = h_stderr(p);
 	const char *line = err;
 	int before = 0;
 
 	cr_assert(status != -1, "with %s the program should exit 2 (a usage "
 	    "error) at once; it was still running %ld ms later: it took the "
-	    "arguments for good ones", why, h_ms(5000));
+	    "arguments for good ones", why, h_ms(2000));
 	cr_assert_eq(status, 2, "with %s the program should exit 2 (a usage "
 	    "error), got %d; stderr: %.300s", why, status, err);
 	/* The usage line, after the lines before it. */
