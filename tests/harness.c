@@ -767,7 +767,6 @@ h_pid(struct h_proc *p)
 		return p->target > 0 ? p->target : p->pid;
 	while (p->target == 0) {
 		pid_t pid = p->pid;
-
 		pid_t child;
 
 		for (int i = 0; i < depth && pid != 0; i++)
@@ -989,6 +988,22 @@ check_reports(struct h_proc *p)
 	p->checked = true;
 	cr_assert(tool == NULL, "%s: %s report on stderr:\n%s", p->name,
 	    tool, h_stderr(p));
+}
+
+/*
+ * The signal that killed p, once reaped, or 0 if it exited.  A sandboxed
+ * program's status is bubblewrap's, which passes on a death by signal n
+ * as an exit with 128 + n.
+ */
+static int
+killing_signal(const struct h_proc *p)
+{
+	if (WIFSIGNALED(p->status))
+		return WTERMSIG(p->status);
+	if (p->sandboxed && WIFEXITED(p->status) &&
+	    WEXITSTATUS(p->status) > 128)
+		return WEXITSTATUS(p->status) - 128;
+	return 0;
 }
 
 static int
@@ -1496,12 +1511,10 @@ h_expect_unresolvable(char *const argv[], bool passive)
 	    H_BAD_HOST);
 	p = h_spawn(argv, &(struct h_opts){ .wrap = true });
 	status = h_wait(p, h_ms(10000));
-	/* Still running, or killed by a signal: said in words, not as -1 or
-	 * 128 + N (bubblewrap's way of passing a signal on). */
-	cr_assert(status != -1 && !(WIFSIGNALED(p->status) || (p->sandboxed &&
-	    WIFEXITED(p->status) && WEXITSTATUS(p->status) > 128)),
-	    "the host %s does not "
-	    "resolve: a runtime failure, so the program should exit 1 at "
+	/* Still running, or killed by a signal: said in words, not as the
+	 * -1 or 128 + N that h_wait returns. */
+	cr_assert(status != -1 && killing_signal(p) == 0, "the host %s does "
+	    "not resolve: a runtime failure, so the program should exit 1 at "
 	    "once; %s", H_BAD_HOST, h_ending(p));
 	cr_assert_eq(status, 1, "the host %s does not resolve: a runtime "
 	    "failure, so the exit status should be 1, got %d; stderr: %.300s",
@@ -1608,19 +1621,12 @@ h_ending(struct h_proc *p)
 		tail = err + strlen(err) - 700;
 	if (!p->reaped)
 		len = snprintf(text, sizeof(text), "it is still running");
-	else if (p->sandboxed && WIFEXITED(p->status) &&
-	    WEXITSTATUS(p->status) > 128)
-		/* bubblewrap passes on a death by signal n as 128 + n. */
+	else if (killing_signal(p) != 0)
 		len = snprintf(text, sizeof(text), "it was killed by signal "
-		    "%d (%s)", WEXITSTATUS(p->status) - 128,
-		    strsignal(WEXITSTATUS(p->status) - 128));
-	else if (WIFEXITED(p->status))
+		    "%d (%s)", killing_signal(p), strsignal(killing_signal(p)));
+	else
 		len = snprintf(text, sizeof(text), "it exited with status %d",
 		    WEXITSTATUS(p->status));
-	else
-		len = snprintf(text, sizeof(text), "it was killed by signal "
-		    "%d (%s)", WTERMSIG(p->status),
-		    strsignal(WTERMSIG(p->status)));
 	if (len >= 0 && (size_t)len < sizeof(text))
 		snprintf(text + len, sizeof(text) - (size_t)len, "; %s%.700s",
 		    *err == '\0' ? "its stderr is empty" :
